@@ -1,0 +1,32 @@
+package embedetcd
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	clientv3 "go.etcd.io/etcd/client/v3"
+)
+
+// StartT starts a plain single-member etcd for a test in t.TempDir() and
+// stops it when the test ends. It fails the test if etcd cannot start.
+func StartT(tb testing.TB) *Server {
+	tb.Helper()
+	s, err := Start(context.Background(), Config{Dir: tb.TempDir()})
+	if err != nil {
+		tb.Fatalf("%v", err)
+	}
+	tb.Cleanup(s.Close)
+	return s
+}
+
+// ClientT returns a client of s that is closed when the test ends.
+func (s *Server) ClientT(tb testing.TB) *clientv3.Client {
+	tb.Helper()
+	c, err := clientv3.New(clientv3.Config{Endpoints: s.Endpoints(), DialTimeout: 10 * time.Second})
+	if err != nil {
+		tb.Fatalf("etcd client: %v", err)
+	}
+	tb.Cleanup(func() { _ = c.Close() })
+	return c
+}
