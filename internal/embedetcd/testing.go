@@ -12,7 +12,16 @@ import (
 // stops it when the test ends. It fails the test if etcd cannot start.
 func StartT(tb testing.TB) *Server {
 	tb.Helper()
-	s, err := Start(context.Background(), Config{Dir: tb.TempDir()})
+	return StartConfigT(tb, Config{})
+}
+
+// StartConfigT is StartT with settings; cfg.Dir defaults to t.TempDir().
+func StartConfigT(tb testing.TB, cfg Config) *Server {
+	tb.Helper()
+	if cfg.Dir == "" {
+		cfg.Dir = tb.TempDir()
+	}
+	s, err := Start(context.Background(), cfg)
 	if err != nil {
 		tb.Fatalf("%v", err)
 	}
