@@ -1,0 +1,66 @@
+// Package testbin builds this module's programs for tests that run them as
+// real processes (the daemon's integration test, the end-to-end tests).
+package testbin
+
+import (
+	"os"
+	"os/exec"
+	"path"
+	"path/filepath"
+	"sync"
+	"testing"
+)
+
+var (
+	mu    sync.Mutex
+	built = map[string]string{} // package -> binary path
+	dir   string
+)
+
+// Build compiles the main package pkg (an import path such as
+// "github.com/flatcar/locksmith/cmd/locksmithd") once per test process and
+// returns the binary's path. Binaries live in a directory removed when the
+// process' tests end (see Cleanup). A build failure fails the test with the
+// compiler's output.
+func Build(tb testing.TB, pkg string) string {
+	tb.Helper()
+	mu.Lock()
+	defer mu.Unlock()
+	if p, ok := built[pkg]; ok {
+		return p
+	}
+	if dir == "" {
+		d, err := os.MkdirTemp("", "locksmith-testbin-")
+		if err != nil {
+			tb.Fatalf("build %s: %v", pkg, err)
+		}
+		dir = d
+	}
+	out := filepath.Join(dir, path.Base(pkg))
+	cmd := exec.Command(goTool(), "build", "-o", out, pkg)
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if b, err := cmd.CombinedOutput(); err != nil {
+		tb.Fatalf("build %s: %v\n%s", pkg, err, b)
+	}
+	built[pkg] = out
+	return out
+}
+
+// Cleanup removes the binaries built so far. Call it from TestMain after
+// m.Run.
+func Cleanup() {
+	mu.Lock()
+	defer mu.Unlock()
+	if dir != "" {
+		_ = os.RemoveAll(dir)
+	}
+	dir, built = "", map[string]string{}
+}
+
+// goTool finds the go command: on PATH, else in $GOROOT/bin.
+func goTool() string {
+	if p, err := exec.LookPath("go"); err == nil {
+		return p
+	}
+	return filepath.Join(os.Getenv("GOROOT"), "bin", "go")
+}
