@@ -1,0 +1,92 @@
+// Package reqcount counts the requests an etcd client sends, for benchmarks
+// and the cluster simulator.
+//
+// A [Counter] provides a pair of gRPC client interceptors: the unary one
+// counts every unary call (Range, Txn, Put, LeaseGrant, ...), including each
+// retry of the etcd client's own retry layer; the stream one counts every
+// stream opened and every message sent on it (a Watch create or cancel
+// request, a LeaseKeepAlive request). Messages received are not counted.
+// Install it with [Counter.DialOptions] through clientv3.Config.DialOptions
+// or etcdclient.Config.DialOptions; the interceptors are chained, so the
+// etcd client's own interceptors keep working. One Counter may serve many
+// clients; it is safe for concurrent use.
+package reqcount
+
+import (
+	"context"
+	"sync/atomic"
+
+	"google.golang.org/grpc"
+)
+
+// Counter counts the requests of the clients it is installed in. The zero
+// value is ready to use.
+type Counter struct {
+	unary    atomic.Int64
+	streams  atomic.Int64
+	messages atomic.Int64
+}
+
+// Counts is a snapshot of a Counter.
+type Counts struct {
+	// Unary is the number of unary calls started.
+	Unary int64 `json:"unary"`
+	// Streams is the number of streams opened.
+	Streams int64 `json:"streams"`
+	// StreamMessages is the number of messages sent on streams.
+	StreamMessages int64 `json:"stream_messages"`
+}
+
+// Requests is the number of requests sent to etcd: unary calls plus stream
+// messages sent. Opening a stream is not a request of its own.
+func (c Counts) Requests() int64 { return c.Unary + c.StreamMessages }
+
+// Sub returns c minus before, the requests sent between two snapshots.
+func (c Counts) Sub(before Counts) Counts {
+	return Counts{
+		Unary:          c.Unary - before.Unary,
+		Streams:        c.Streams - before.Streams,
+		StreamMessages: c.StreamMessages - before.StreamMessages,
+	}
+}
+
+// Counts returns the current counts.
+func (c *Counter) Counts() Counts {
+	return Counts{Unary: c.unary.Load(), Streams: c.streams.Load(), StreamMessages: c.messages.Load()}
+}
+
+// DialOptions returns the gRPC dial options that install c's interceptors
+// after any interceptor the client installs itself.
+func (c *Counter) DialOptions() []grpc.DialOption {
+	return []grpc.DialOption{
+		grpc.WithChainUnaryInterceptor(c.UnaryInterceptor),
+		grpc.WithChainStreamInterceptor(c.StreamInterceptor),
+	}
+}
+
+// UnaryInterceptor counts one unary call, then invokes it.
+func (c *Counter) UnaryInterceptor(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
+	c.unary.Add(1)
+	return invoker(ctx, method, req, reply, cc, opts...)
+}
+
+// StreamInterceptor opens the stream and counts it; the returned stream
+// counts every message sent on it.
+func (c *Counter) StreamInterceptor(ctx context.Context, desc *grpc.StreamDesc, cc *grpc.ClientConn, method string, streamer grpc.Streamer, opts ...grpc.CallOption) (grpc.ClientStream, error) {
+	s, err := streamer(ctx, desc, cc, method, opts...)
+	if err != nil {
+		return nil, err
+	}
+	c.streams.Add(1)
+	return &countingStream{ClientStream: s, c: c}, nil
+}
+
+type countingStream struct {
+	grpc.ClientStream
+	c *Counter
+}
+
+func (s *countingStream) SendMsg(m any) error {
+	s.c.messages.Add(1)
+	return s.ClientStream.SendMsg(m)
+}
