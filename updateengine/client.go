@@ -49,19 +49,17 @@ func (c *Client) GetStatus(ctx context.Context) (Status, error) {
 	return st, nil
 }
 
-// callError explains why a bus call failed: the context ended, the
-// connection closed, or err itself.
+// callError explains why a bus call failed: the context ended, the bus
+// replied with a D-Bus error (whose name godbus leaves out of the message),
+// or the connection failed (closed, or broken while writing), which wraps
+// [ErrDisconnected].
 func (c *Client) callError(ctx context.Context, err error) error {
-	switch {
-	case ctx.Err() != nil:
+	if ctx.Err() != nil {
 		return ctx.Err()
-	case !c.conn.Connected():
-		return fmt.Errorf("%w: %w", ErrDisconnected, err)
-	default:
-		var dbusErr dbus.Error
-		if errors.As(err, &dbusErr) {
-			return fmt.Errorf("%s: %w", dbusErr.Name, err)
-		}
-		return err
 	}
+	var dbusErr dbus.Error
+	if errors.As(err, &dbusErr) {
+		return fmt.Errorf("%s: %w", dbusErr.Name, err)
+	}
+	return fmt.Errorf("%w: %w", ErrDisconnected, err)
 }

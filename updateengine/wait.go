@@ -131,12 +131,15 @@ func (w *waiter) unsubscribe(ctx context.Context) {
 // for its status. done reports whether that status needs a reboot.
 func (w *waiter) follow(ctx context.Context) (st Status, done bool, err error) {
 	var owner string
-	err = w.conn.BusObject().CallWithContext(ctx, busDaemonName+".GetNameOwner", 0, BusName).Store(&owner)
-	if dbusErrorNamed(err, errNameHasNoOwner) {
-		owner, err = "", nil
-	}
-	if err != nil {
-		return Status{}, false, fmt.Errorf("updateengine: look up owner of %s: %w", BusName, w.callError(ctx, err))
+	call := w.conn.BusObject().CallWithContext(ctx, busDaemonName+".GetNameOwner", 0, BusName)
+	switch {
+	case dbusErrorNamed(call.Err, errNameHasNoOwner):
+	case call.Err != nil:
+		return Status{}, false, fmt.Errorf("updateengine: look up owner of %s: %w", BusName, w.callError(ctx, call.Err))
+	default:
+		if err := call.Store(&owner); err != nil {
+			return Status{}, false, fmt.Errorf("updateengine: look up owner of %s: %w", BusName, err)
+		}
 	}
 	if owner == w.owner && owner != "" {
 		return Status{}, false, nil
