@@ -1,0 +1,41 @@
+package strategy_test
+
+import (
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/flatcar/locksmith/strategy"
+)
+
+func quote(s string) string { return strconv.Quote(s) }
+
+// location loads an IANA time zone or fails the test.
+func location(t testing.TB, name string) *time.Location {
+	t.Helper()
+	loc, err := strategy.LoadLocation(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return loc
+}
+
+// at parses an RFC 3339 timestamp or fails the test.
+func at(t testing.TB, s string) time.Time {
+	t.Helper()
+	ts, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ts
+}
+
+// schedule parses an extended-form spec in the named zone or fails the test.
+func schedule(t testing.TB, spec, zone string) strategy.Schedule {
+	t.Helper()
+	s, err := strategy.ParseSchedule(spec, location(t, zone))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
