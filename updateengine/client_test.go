@@ -132,7 +132,10 @@ func nextStatusUpdate(t *testing.T, signals <-chan *dbus.Signal) *dbus.Signal {
 	deadline := time.After(waitTimeout)
 	for {
 		select {
-		case sig := <-signals:
+		case sig, ok := <-signals:
+			if !ok {
+				t.Fatal("connection closed before a StatusUpdate signal arrived")
+			}
 			if sig.Name == updateengine.Interface+"."+updateengine.SignalStatusUpdate {
 				return sig
 			}
