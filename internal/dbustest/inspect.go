@@ -14,7 +14,7 @@ import (
 var ErrNoStats = errors.New("dbus-daemon has no Debug.Stats interface")
 
 // MatchRules returns the match rules the bus holds for the connection with
-// unique name name (nil if none), as the bus daemon reports them through
+// unique name name (empty if none), as the bus daemon reports them through
 // org.freedesktop.DBus.Debug.Stats.GetAllMatchRules. It returns an error
 // wrapping [ErrNoStats] if the daemon lacks that interface.
 func (b *Bus) MatchRules(ctx context.Context, name string) ([]string, error) {

@@ -142,23 +142,14 @@ func (l *Logind) SetSessions(sessions []logind.Session) {
 	l.sessions = append([]logind.Session(nil), sessions...)
 }
 
-// listedSession is an entry of ListSessions' reply.
-type listedSession struct {
-	ID   string
-	UID  uint32
-	User string
-	Seat string
-	Path dbus.ObjectPath
-}
-
 // listSessions implements org.freedesktop.login1.Manager.ListSessions:
 // a(susso) of id, uid, user name, seat id and object path.
-func (l *Logind) listSessions() ([]listedSession, *dbus.Error) {
+func (l *Logind) listSessions() ([]logind.ListedSession, *dbus.Error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	list := make([]listedSession, len(l.sessions))
+	list := make([]logind.ListedSession, len(l.sessions))
 	for i, s := range l.sessions {
-		list[i] = listedSession{ID: s.ID, UID: s.UID, User: s.User, Seat: s.Seat, Path: sessionPath(s.ID)}
+		list[i] = logind.ListedSession{ID: s.ID, UID: s.UID, User: s.User, Seat: s.Seat, Path: sessionPath(s.ID)}
 	}
 	return list, nil
 }

@@ -126,17 +126,10 @@ func TestInteractiveSessions(t *testing.T) {
 // lists one session, "1", whose properties getAll serves.
 func serveOneSessionLogind(t *testing.T, b *dbustest.Bus, getAll func(string) (map[string]dbus.Variant, *dbus.Error)) {
 	t.Helper()
-	type listed struct {
-		ID   string
-		UID  uint32
-		User string
-		Seat string
-		Path dbus.ObjectPath
-	}
 	conn := b.ConnectT(t)
 	err := conn.ExportMethodTable(map[string]any{
-		"ListSessions": func() ([]listed, *dbus.Error) {
-			return []listed{{"1", 500, "core", "", "/org/freedesktop/login1/session/_31"}}, nil
+		"ListSessions": func() ([]logind.ListedSession, *dbus.Error) {
+			return []logind.ListedSession{{"1", 500, "core", "", "/org/freedesktop/login1/session/_31"}}, nil
 		},
 	}, logind.ObjectPath, logind.ManagerInterface)
 	if err == nil {

@@ -49,12 +49,14 @@ func (s Session) Interactive() bool {
 	return s.Remote || slices.Contains(interactiveTypes, s.Type)
 }
 
-// listedSession is an entry of ListSessions' reply, a(susso).
-type listedSession struct {
+// ListedSession is an entry of the reply of logind's ListSessions, whose
+// D-Bus signature is a(susso). [Manager.InteractiveSessions] reads the rest
+// of a session's facts from the object at Path.
+type ListedSession struct {
 	ID   string
 	UID  uint32
-	User string
-	Seat string
+	User string // user name
+	Seat string // seat id, "" if none
 	Path dbus.ObjectPath
 }
 
@@ -64,7 +66,7 @@ type listedSession struct {
 // a call fails or a property has an unexpected type or is missing, ctx's
 // error if ctx ends first.
 func (m *Manager) InteractiveSessions(ctx context.Context) ([]Session, error) {
-	var listed []listedSession
+	var listed []ListedSession
 	if err := m.obj.CallWithContext(ctx, ManagerInterface+".ListSessions", 0).Store(&listed); err != nil {
 		return nil, fmt.Errorf("logind: ListSessions: %w", describe(err))
 	}
@@ -85,7 +87,7 @@ func (m *Manager) InteractiveSessions(ctx context.Context) ([]Session, error) {
 }
 
 // session reads the properties of a listed session.
-func (m *Manager) session(ctx context.Context, l listedSession) (Session, error) {
+func (m *Manager) session(ctx context.Context, l ListedSession) (Session, error) {
 	var props map[string]dbus.Variant
 	err := m.conn.Object(BusName, l.Path).CallWithContext(ctx, "org.freedesktop.DBus.Properties.GetAll", 0, SessionInterface).Store(&props)
 	if err != nil {
