@@ -1,0 +1,158 @@
+package semaphore
+
+import (
+	"context"
+	"errors"
+
+	pb "go.etcd.io/etcd/api/v3/etcdserverpb"
+	"go.etcd.io/etcd/api/v3/mvccpb"
+	clientv3 "go.etcd.io/etcd/client/v3"
+)
+
+// snapshot is what a Semaphore knows about its key and its queue.
+type snapshot struct {
+	// state is the decoded value, Revision set; Max 1 and Revision 0 when
+	// the key is absent. Only Revision is meaningful when corrupt is set.
+	state   State
+	corrupt *CorruptError
+	seen    int64 // store revision at which state was known
+	// waiters is the number of waiter keys at store revision queueRev.
+	// queueRev 0 and waiters 0 claim an empty queue, which the queue
+	// guard verifies.
+	queueRev int64
+	waiters  int64
+	fresh    bool // read from etcd during the current call
+}
+
+// valid returns the state, or the *CorruptError when the value is corrupt.
+func (sn snapshot) valid() (State, error) {
+	if sn.corrupt != nil {
+		return State{}, sn.corrupt
+	}
+	return sn.state, nil
+}
+
+// errNoWrite ends a mutation successfully without writing.
+var errNoWrite = errors.New("no write needed")
+
+// mutation computes the new state from what is known. It returns
+// errNoWrite to end without writing, or another error to fail.
+type mutation func(sn snapshot) (State, error)
+
+// mutate applies m to the semaphore with a compare-and-swap, starting from
+// the last value seen. A conflict (the else branch of the transaction
+// reads the key back) or a refusal based on a value not read during this
+// call re-runs m on fresh data. guardQueue makes the write also require
+// that no waiter key was created since the queue was counted. It returns
+// the state written, or the state read when m returned errNoWrite.
+func (s *Semaphore) mutate(ctx context.Context, guardQueue bool, m mutation) (State, error) {
+	sn := s.remembered()
+	for {
+		next, err := m(sn)
+		switch {
+		case err != nil && !sn.fresh:
+			if sn, err = s.read(ctx); err != nil {
+				return State{}, err
+			}
+			continue
+		case errors.Is(err, errNoWrite):
+			return sn.state.clone(), nil
+		case err != nil:
+			return State{}, err
+		}
+		val, err := encodeValue(next)
+		if err != nil {
+			return State{}, err
+		}
+		if err := ctx.Err(); err != nil {
+			return State{}, err
+		}
+		cmps := []clientv3.Cmp{s.keyIs(sn.state.Revision)}
+		if guardQueue {
+			cmps = append(cmps, clientv3.Compare(clientv3.CreateRevision(s.queue), "<", sn.queueRev+1).WithPrefix())
+		}
+		c, cancel := wctx(ctx)
+		resp, err := s.client.Txn(c).If(cmps...).Then(clientv3.OpPut(s.key, string(val))).Else(s.readOps()...).Commit()
+		cancel()
+		if err != nil {
+			return State{}, err
+		}
+		if resp.Succeeded {
+			next.Revision = resp.Header.Revision
+			s.remember(snapshot{state: next, seen: next.Revision, queueRev: sn.queueRev, waiters: sn.waiters})
+			return next.clone(), nil
+		}
+		sn = s.snapshotFrom(resp.Header.Revision, resp.Responses)
+	}
+}
+
+// read reads the key and counts the queue in one request.
+func (s *Semaphore) read(ctx context.Context) (snapshot, error) {
+	resp, err := s.client.Txn(ctx).Then(s.readOps()...).Commit()
+	if err != nil {
+		return snapshot{}, err
+	}
+	return s.snapshotFrom(resp.Header.Revision, resp.Responses), nil
+}
+
+// readOps read the key and count the waiter keys; snapshotFrom parses
+// their responses.
+func (s *Semaphore) readOps() []clientv3.Op {
+	return []clientv3.Op{
+		clientv3.OpGet(s.key),
+		clientv3.OpGet(s.queue, clientv3.WithPrefix(), clientv3.WithCountOnly()),
+	}
+}
+
+// snapshotFrom parses the responses of readOps at store revision rev and
+// remembers the result.
+func (s *Semaphore) snapshotFrom(rev int64, resps []*pb.ResponseOp) snapshot {
+	sn := snapshot{seen: rev, queueRev: rev, waiters: resps[1].GetResponseRange().Count, fresh: true}
+	sn.state, sn.corrupt = s.decodeKV(resps[0].GetResponseRange().Kvs)
+	s.remember(sn)
+	return sn
+}
+
+// decodeKV decodes the key's value from a range result (or a watch
+// event's kv); no kv means the key is absent.
+func (s *Semaphore) decodeKV(kvs []*mvccpb.KeyValue) (State, *CorruptError) {
+	if len(kvs) == 0 {
+		return State{Max: 1}, nil
+	}
+	st, err := decodeValue(s.key, kvs[0].Value)
+	st.Revision = kvs[0].ModRevision
+	var ce *CorruptError
+	errors.As(err, &ce)
+	return st, ce
+}
+
+// keyIs compares the key with the revision seen: its mod_revision, or
+// version 0 when it was absent (revision 0).
+func (s *Semaphore) keyIs(rev int64) clientv3.Cmp {
+	if rev == 0 {
+		return clientv3.Compare(clientv3.Version(s.key), "=", 0)
+	}
+	return clientv3.Compare(clientv3.ModRevision(s.key), "=", rev)
+}
+
+// remembered returns the last snapshot seen, or an absent key and an empty
+// queue (to be verified by the first write) when nothing was seen yet.
+func (s *Semaphore) remembered() snapshot {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.cached == nil {
+		return snapshot{state: State{Max: 1}}
+	}
+	sn := *s.cached
+	sn.fresh = false
+	return sn
+}
+
+// remember records sn as the last value seen unless a newer one is known.
+func (s *Semaphore) remember(sn snapshot) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.cached == nil || s.cached.seen <= sn.seen {
+		s.cached = &sn
+	}
+}

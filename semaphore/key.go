@@ -1,0 +1,24 @@
+package semaphore
+
+import "net/url"
+
+// DefaultGroup is the name of the default reboot group.
+const DefaultGroup = ""
+
+const keyRoot = "coreos.com/updateengine/rebootlock/"
+
+// Key returns the etcd key of the semaphore of group:
+// "coreos.com/updateengine/rebootlock/semaphore" for DefaultGroup and
+// "coreos.com/updateengine/rebootlock/groups/<url.QueryEscape(group)>/semaphore"
+// otherwise.
+func Key(group string) string {
+	if group == DefaultGroup {
+		return keyRoot + "semaphore"
+	}
+	return keyRoot + "groups/" + url.QueryEscape(group) + "/semaphore"
+}
+
+// waitersPrefix returns the prefix of the waiter keys of the semaphore in
+// key. No semaphore key starts with it: group names are escaped, so a
+// semaphore key has no further "/" after its group.
+func waitersPrefix(key string) string { return key + "/waiters/" }
