@@ -1,0 +1,123 @@
+package ctl
+
+import (
+	"context"
+	"io"
+	"os"
+	"runtime/debug"
+	"time"
+
+	"github.com/flatcar/locksmith/internal/envflag"
+	"github.com/flatcar/locksmith/internal/hostid"
+)
+
+// CLI is what one run of locksmithctl takes from its host. Every field but
+// Stdout and Stderr may be left zero to use the real host's default; tests
+// set them. A CLI is not modified by Run and may run several times, also
+// concurrently.
+type CLI struct {
+	// Stdout receives the commands' output, Stderr warnings and notes (the
+	// returned error is for the caller to print).
+	Stdout, Stderr io.Writer
+	// LookupEnv reads the process environment (os.LookupEnv in main); nil
+	// is an empty environment.
+	LookupEnv envflag.LookupFunc
+	// UpdateConfFiles are read for the LOCKSMITHD_* settings shared with
+	// locksmithd, a later file winning over an earlier one; nil means
+	// [DefaultUpdateConfFiles].
+	UpdateConfFiles []string
+	// MachineIDPath is the file with this machine's id, the default holder
+	// id; empty means hostid.DefaultMachineIDPath.
+	MachineIDPath string
+	// BootIDPath is the file with the current boot id, recorded by reboot;
+	// empty means hostid.DefaultBootIDPath.
+	BootIDPath string
+	// Hostname returns this machine's host name, recorded with the slots it
+	// takes; nil means os.Hostname.
+	Hostname func() (string, error)
+	// Now is the clock used to record when a slot was taken and to show
+	// how long it has been held; nil means time.Now.
+	Now func() time.Time
+	// Version is printed by --version; empty means the main module's
+	// version from the build information.
+	Version string
+}
+
+// DefaultUpdateConfFiles returns the files locksmithd's unit reads its
+// settings from, defaults first.
+func DefaultUpdateConfFiles() []string {
+	return []string{
+		"/usr/share/coreos/update.conf",
+		"/usr/share/flatcar/update.conf",
+		"/etc/coreos/update.conf",
+		"/etc/flatcar/update.conf",
+	}
+}
+
+// Run runs locksmithctl with args (without the program name). It returns
+// nil if the command succeeded, an error wrapping [ErrUsage] if the command
+// line or configuration is invalid, and any other error if the command
+// failed; [ExitCode] maps the error to the exit status. Errors are one line
+// without the program name. ctx cancels whatever the command waits for.
+func (c *CLI) Run(ctx context.Context, args []string) error {
+	r := &run{cli: c}
+	root := r.commands()
+	root.SetArgs(envflag.NormalizeArgs(allFlags(root), append([]string{}, args...)))
+	root.SetOut(c.Stdout)
+	root.SetErr(c.Stderr)
+	_, err := root.ExecuteContextC(ctx)
+	return err
+}
+
+func (c *CLI) machineID() (string, error) {
+	return hostid.ReadMachineID(orDefault(c.MachineIDPath, hostid.DefaultMachineIDPath))
+}
+
+func (c *CLI) bootID() (string, error) {
+	return hostid.ReadBootID(orDefault(c.BootIDPath, hostid.DefaultBootIDPath))
+}
+
+// hostname returns this machine's host name, or "" if it is unknown: the
+// name only helps people read the status.
+func (c *CLI) hostname() string {
+	f := c.Hostname
+	if f == nil {
+		f = os.Hostname
+	}
+	name, err := f()
+	if err != nil {
+		return ""
+	}
+	return name
+}
+
+func (c *CLI) now() time.Time {
+	if c.Now == nil {
+		return time.Now()
+	}
+	return c.Now()
+}
+
+func (c *CLI) version() string {
+	if c.Version != "" {
+		return c.Version
+	}
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" {
+		return bi.Main.Version
+	}
+	return "(devel)"
+}
+
+func (c *CLI) lookupEnv(name string) (string, bool) {
+	if c.LookupEnv == nil {
+		return "", false
+	}
+	return c.LookupEnv(name)
+}
+
+func orDefault(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}

@@ -1,0 +1,71 @@
+package ctl
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/flatcar/locksmith/internal/etcdclient"
+	"github.com/flatcar/locksmith/semaphore"
+)
+
+// errTimeout is the cause of a context that reached --timeout.
+var errTimeout = errors.New("timed out")
+
+// semaphore connects to etcd and returns a handle on the semaphore of the
+// group and a function that closes both. Invalid connection settings are a
+// usage error; warnings about them go to stderr.
+func (r *run) semaphore() (*semaphore.Semaphore, func(), error) {
+	cfg := r.opts.etcdConfig()
+	if err := cfg.Validate(); err != nil {
+		return nil, nil, usageError{err}
+	}
+	for _, w := range cfg.Warnings() {
+		r.warnf("%s", w)
+	}
+	client, err := etcdclient.New(cfg)
+	if err != nil {
+		return nil, nil, err
+	}
+	sem := semaphore.New(client, r.opts.group, semaphore.WithClock(r.cli.now))
+	return sem, func() {
+		_ = sem.Close()
+		_ = client.Close()
+	}, nil
+}
+
+// withTimeout bounds one operation by --timeout (none when it is 0).
+func (r *run) withTimeout(ctx context.Context) (context.Context, context.CancelFunc) {
+	if r.opts.timeout <= 0 {
+		return context.WithCancel(ctx)
+	}
+	return context.WithTimeoutCause(ctx, r.opts.timeout,
+		fmt.Errorf("%w: no answer within %s (see --timeout)", errTimeout, r.opts.timeout))
+}
+
+// etcdError words the error of an etcd operation that ran under ctx: when
+// ctx ended first, the error says so and names the endpoints, as the
+// client's own error then only says "context deadline exceeded".
+func (r *run) etcdError(ctx context.Context, err error) error {
+	if ctx.Err() == nil {
+		return err
+	}
+	return explain(err, "etcd at %s: %v", strings.Join(r.opts.endpoints, ","), context.Cause(ctx))
+}
+
+// groupName names the group in messages.
+func (r *run) groupName() string {
+	if r.opts.group == semaphore.DefaultGroup {
+		return "the default group"
+	}
+	return fmt.Sprintf("group %q", r.opts.group)
+}
+
+// corruptHint adds what to do to an error about a corrupt value.
+func corruptHint(err error) error {
+	if !errors.Is(err, semaphore.ErrCorrupt) {
+		return err
+	}
+	return explain(err, "%v ('locksmithctl repair --force' overwrites it)", err)
+}

@@ -1,0 +1,136 @@
+package ctl
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/flatcar/locksmith/semaphore"
+	"github.com/spf13/cobra"
+)
+
+func (r *run) lockCommand() *cobra.Command {
+	var reason string
+	cmd := &cobra.Command{
+		Use:   "lock [ID]",
+		Short: "Take a reboot slot for this machine or the given machine id",
+		Long: `Lock takes a reboot slot for this machine (its /etc/machine-id) or for the
+given machine id, without waiting: it fails when no slot is free. Locking an
+id that already holds a slot succeeds and changes nothing. Under normal
+operation locksmithd takes and gives back the slots itself.`,
+		Args:              maxArgs(1),
+		ValidArgsFunction: cobra.NoFileCompletions,
+		RunE: r.action(func(ctx context.Context, args []string) error {
+			return r.lock(ctx, args, reason)
+		}),
+	}
+	cmd.Flags().StringVar(&reason, "reason", "locksmithctl lock", "why the slot is taken, shown by status")
+	return cmd
+}
+
+func (r *run) lock(ctx context.Context, args []string, reason string) error {
+	id, self, err := r.holderID(args)
+	if err != nil {
+		return fmt.Errorf("lock: %w", err)
+	}
+	sem, done, err := r.semaphore()
+	if err != nil {
+		return err
+	}
+	defer done()
+	h := semaphore.Holder{ID: id, Reason: reason}
+	if self {
+		h.Hostname = r.cli.hostname()
+	}
+	ctx, cancel := r.withTimeout(ctx)
+	defer cancel()
+	switch err := sem.TryAcquire(ctx, h); {
+	case err == nil:
+		return nil
+	case errors.Is(err, semaphore.ErrFull):
+		return explain(err, "lock %s: no free reboot slot in %s (see 'locksmithctl status')", id, r.groupName())
+	case errors.Is(err, semaphore.ErrInvalidID):
+		return usageError{fmt.Errorf("lock: %w", err)}
+	default:
+		return fmt.Errorf("lock %s in %s: %w", id, r.groupName(), corruptHint(r.etcdError(ctx, err)))
+	}
+}
+
+func (r *run) unlockCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "unlock [ID]",
+		Short: "Give back the reboot slot of this machine or the given machine id",
+		Long: `Unlock gives back the reboot slot held by this machine (its /etc/machine-id)
+or by the given machine id. It fails when that id holds no slot. Under normal
+operation locksmithd gives the slot back itself once the machine is up again;
+see remove-stale for the slots of machines that never came back.`,
+		Args:              maxArgs(1),
+		ValidArgsFunction: r.completeHolders,
+		RunE:              r.action(r.unlock),
+	}
+}
+
+func (r *run) unlock(ctx context.Context, args []string) error {
+	id, self, err := r.holderID(args)
+	if err != nil {
+		return fmt.Errorf("unlock: %w", err)
+	}
+	sem, done, err := r.semaphore()
+	if err != nil {
+		return err
+	}
+	defer done()
+	ctx, cancel := r.withTimeout(ctx)
+	defer cancel()
+	switch err := sem.Release(ctx, id); {
+	case err == nil:
+		return nil
+	case errors.Is(err, semaphore.ErrNotHolder):
+		who := "that machine"
+		if self {
+			who = "this machine"
+		}
+		return explain(err, "unlock %s: %s holds no reboot slot in %s", id, who, r.groupName())
+	case errors.Is(err, semaphore.ErrInvalidID):
+		return usageError{fmt.Errorf("unlock: %w", err)}
+	default:
+		return fmt.Errorf("unlock %s in %s: %w", id, r.groupName(), corruptHint(r.etcdError(ctx, err)))
+	}
+}
+
+// holderID returns the id given in args, or else this machine's id, and
+// whether the id is this machine's.
+func (r *run) holderID(args []string) (id string, self bool, err error) {
+	mine, err := r.cli.machineID()
+	if len(args) > 0 {
+		return args[0], err == nil && args[0] == mine, nil
+	}
+	if err != nil {
+		return "", false, err
+	}
+	return mine, true, nil
+}
+
+// completeHolders completes the ids of the current holders, described by
+// their host names. It stays silent when etcd cannot be asked.
+func (r *run) completeHolders(cmd *cobra.Command, args []string, _ string) ([]cobra.Completion, cobra.ShellCompDirective) {
+	if len(args) > 0 || environment().Apply(r.root.PersistentFlags(), r.lookup) != nil {
+		return nil, cobra.ShellCompDirectiveNoFileComp
+	}
+	sem, done, err := r.semaphore()
+	if err != nil {
+		return nil, cobra.ShellCompDirectiveNoFileComp
+	}
+	defer done()
+	ctx, cancel := r.withTimeout(cmd.Context())
+	defer cancel()
+	st, err := sem.Get(ctx)
+	if err != nil {
+		return nil, cobra.ShellCompDirectiveNoFileComp
+	}
+	var ids []cobra.Completion
+	for _, h := range st.Holders {
+		ids = append(ids, cobra.CompletionWithDesc(h.ID, orDash(h.Hostname)))
+	}
+	return ids, cobra.ShellCompDirectiveNoFileComp
+}

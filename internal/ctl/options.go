@@ -1,0 +1,75 @@
+package ctl
+
+import (
+	"time"
+
+	"github.com/flatcar/locksmith/internal/envflag"
+	"github.com/flatcar/locksmith/internal/etcdclient"
+	"github.com/spf13/pflag"
+)
+
+// defaultDBusAddress is the system bus of a Linux host.
+const defaultDBusAddress = "unix:path=/var/run/dbus/system_bus_socket"
+
+// defaultTimeout bounds each etcd or D-Bus operation, and the wait for a
+// free slot, when --timeout is not given.
+const defaultTimeout = 30 * time.Second
+
+// options are the global options of every command.
+type options struct {
+	endpoints    []string
+	caFile       string
+	certFile     string
+	keyFile      string
+	username     string
+	password     string
+	passwordFile string
+	group        string
+	timeout      time.Duration
+	json         bool
+	dbusAddress  string
+}
+
+// register defines the global options on fs.
+func (o *options) register(fs *pflag.FlagSet) {
+	fs.StringSliceVar(&o.endpoints, "endpoint", []string{etcdclient.DefaultEndpoint}, "etcd endpoint URL; a comma-separated list, or repeat the option")
+	fs.StringVar(&o.caFile, "etcd-cafile", "", "PEM file of the CA that signed the etcd server's certificate")
+	fs.StringVar(&o.certFile, "etcd-certfile", "", "PEM client certificate for etcd (with --etcd-keyfile)")
+	fs.StringVar(&o.keyFile, "etcd-keyfile", "", "PEM key of the etcd client certificate")
+	fs.StringVar(&o.username, "etcd-username", "", "etcd user name")
+	fs.StringVar(&o.password, "etcd-password", "", "etcd password")
+	fs.StringVar(&o.passwordFile, "etcd-password-file", "", "file whose first line is the etcd password")
+	fs.StringVar(&o.group, "group", "", "reboot group (default: the default group)")
+	fs.DurationVar(&o.timeout, "timeout", defaultTimeout, "time limit of each etcd or D-Bus operation and of the wait for a free slot; 0 means none")
+	fs.BoolVar(&o.json, "json", false, "print JSON instead of text (status, set-max, repair, remove-stale)")
+	fs.StringVar(&o.dbusAddress, "dbus-address", defaultDBusAddress, "D-Bus system bus address (reboot, send-need-reboot)")
+}
+
+// etcdConfig returns the etcd connection settings of o.
+func (o *options) etcdConfig() etcdclient.Config {
+	return etcdclient.Config{
+		Endpoints:    o.endpoints,
+		CAFile:       o.caFile,
+		CertFile:     o.certFile,
+		KeyFile:      o.keyFile,
+		Username:     o.username,
+		Password:     o.password,
+		PasswordFile: o.passwordFile,
+		DialTimeout:  o.timeout,
+	}
+}
+
+// daemonPrefix is the prefix of locksmithd's variables in update.conf.
+const daemonPrefix = "LOCKSMITHD"
+
+// environment maps the global options to variables: LOCKSMITHCTL_<OPTION>
+// first; then, for the settings shared with locksmithd, LOCKSMITHD_<OPTION>
+// (which [CLI.lookup] reads from update.conf only); and the standard
+// DBUS_SYSTEM_BUS_ADDRESS for --dbus-address.
+func environment() envflag.Env {
+	aliases := map[string][]string{"dbus-address": {"DBUS_SYSTEM_BUS_ADDRESS"}}
+	for _, flag := range []string{"endpoint", "group", "etcd-cafile", "etcd-certfile", "etcd-keyfile", "etcd-username", "etcd-password", "etcd-password-file"} {
+		aliases[flag] = []string{envflag.Env{Prefix: daemonPrefix}.Name(flag)}
+	}
+	return envflag.Env{Prefix: "LOCKSMITHCTL", Aliases: aliases}
+}

@@ -1,0 +1,145 @@
+package ctl
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"text/tabwriter"
+	"time"
+
+	"github.com/flatcar/locksmith/semaphore"
+	"github.com/spf13/cobra"
+)
+
+func (r *run) statusCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "status",
+		Short: "Show the reboot slots of the group, who holds them and who waits",
+		Long: `Status prints the number of free slots ("Available") and of slots ("Max"),
+then the machines holding a slot, with their host name and how long they have
+held it, and the machines waiting for one, in the order they will get it.
+With --json it prints all of this as one JSON object.`,
+		Args:              maxArgs(0),
+		ValidArgsFunction: cobra.NoFileCompletions,
+		RunE:              r.action(r.status),
+	}
+}
+
+func (r *run) status(ctx context.Context, _ []string) error {
+	sem, done, err := r.semaphore()
+	if err != nil {
+		return err
+	}
+	defer done()
+	ctx, cancel := r.withTimeout(ctx)
+	defer cancel()
+	st, err := sem.Get(ctx)
+	if err == nil {
+		var waiters []string
+		if waiters, err = sem.Waiters(ctx); err == nil {
+			return r.printStatus(sem.Key(), st, waiters)
+		}
+	}
+	return fmt.Errorf("status of %s: %w", r.groupName(), corruptHint(r.etcdError(ctx, err)))
+}
+
+// printStatus prints a state as text or JSON.
+func (r *run) printStatus(key string, st semaphore.State, waiters []string) error {
+	if r.opts.json {
+		return writeJSON(r.cli.Stdout, newStatusJSON(r.opts.group, key, st, waiters))
+	}
+	w := r.cli.Stdout
+	fmt.Fprintln(w, "Available:", st.Free())
+	fmt.Fprintln(w, "Max:", st.Max)
+	if len(st.Holders) > 0 {
+		fmt.Fprintln(w)
+		tw := tabwriter.NewWriter(w, 0, 8, 2, ' ', 0)
+		fmt.Fprintln(tw, "MACHINE ID\tHOSTNAME\tHELD FOR\tREASON")
+		for _, h := range st.Holders {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", h.ID, orDash(h.Hostname), r.heldFor(h), orDash(h.Reason))
+		}
+		if err := tw.Flush(); err != nil {
+			return err
+		}
+	}
+	if len(waiters) > 0 {
+		fmt.Fprintln(w, "\nWAITING (in order)")
+		for _, id := range waiters {
+			fmt.Fprintln(w, id)
+		}
+	}
+	return nil
+}
+
+// heldFor says how long h has held its slot, to the second.
+func (r *run) heldFor(h semaphore.Holder) string {
+	if h.AcquiredAt.IsZero() {
+		return "-"
+	}
+	return r.cli.now().Sub(h.AcquiredAt).Round(time.Second).String()
+}
+
+func orDash(s string) string { return orDefault(s, "-") }
+
+// statusJSON is the JSON form of status, a stable format of its own.
+type statusJSON struct {
+	Group     string       `json:"group"`
+	Key       string       `json:"key"`
+	Available int          `json:"available"`
+	Max       int          `json:"max"`
+	Holders   []holderJSON `json:"holders"`
+	Waiters   []string     `json:"waiters"`
+	Revision  int64        `json:"revision"`
+	// LastRemoval is the last stale-slot removal recorded in the value.
+	LastRemoval *removalJSON `json:"last_removal,omitempty"`
+}
+
+type removalJSON struct {
+	Holder holderJSON `json:"holder"`
+	By     string     `json:"by"`
+	Reason string     `json:"reason"`
+	At     time.Time  `json:"at"`
+}
+
+type holderJSON struct {
+	ID         string     `json:"id"`
+	Hostname   string     `json:"hostname,omitempty"`
+	BootID     string     `json:"boot_id,omitempty"`
+	Reason     string     `json:"reason,omitempty"`
+	AcquiredAt *time.Time `json:"acquired_at,omitempty"`
+}
+
+func newStatusJSON(group, key string, st semaphore.State, waiters []string) statusJSON {
+	out := statusJSON{
+		Group:     group,
+		Key:       key,
+		Available: st.Free(),
+		Max:       st.Max,
+		Holders:   []holderJSON{},
+		Waiters:   append([]string{}, waiters...),
+		Revision:  st.Revision,
+	}
+	for _, h := range st.Holders {
+		out.Holders = append(out.Holders, newHolderJSON(h))
+	}
+	if rm := st.LastRemoval; rm != nil {
+		out.LastRemoval = &removalJSON{Holder: newHolderJSON(rm.Holder), By: rm.By, Reason: rm.Reason, At: rm.At}
+	}
+	return out
+}
+
+func newHolderJSON(h semaphore.Holder) holderJSON {
+	hj := holderJSON{ID: h.ID, Hostname: h.Hostname, BootID: h.BootID, Reason: h.Reason}
+	if !h.AcquiredAt.IsZero() {
+		hj.AcquiredAt = &h.AcquiredAt
+	}
+	return hj
+}
+
+// writeJSON prints v as indented JSON.
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
