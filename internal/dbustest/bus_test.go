@@ -120,9 +120,7 @@ func TestStartBusTWithoutDaemon(t *testing.T) {
 }
 
 func TestStartBusTWithDaemon(t *testing.T) {
-	if _, err := os.Stat("/usr/bin/dbus-daemon"); err != nil {
-		t.Skip("needs dbus-daemon at its usual place")
-	}
+	dbustest.RequireDaemon(t)
 	t.Setenv("CI", "true")
 	f := runStartBusT(t)
 	if f.fatal != "" || f.skip != "" {

@@ -2,26 +2,34 @@ package dbustest
 
 import (
 	"context"
-	"errors"
 	"os"
+	"os/exec"
 	"testing"
 
 	"github.com/godbus/dbus/v5"
 )
 
+// RequireDaemon ends the test unless dbus-daemon is in PATH: it skips the
+// test, or fails it when the environment variable CI is "true", since CI
+// must run the D-Bus tests. Tests that run the dbus-harness program call it
+// first.
+func RequireDaemon(tb testing.TB) {
+	tb.Helper()
+	if _, err := exec.LookPath("dbus-daemon"); err != nil {
+		if os.Getenv("CI") == "true" {
+			tb.Fatalf("%v: %v; CI=true requires it (install the dbus-daemon package)", ErrNoDaemon, err)
+		}
+		tb.Skipf("skipping D-Bus test: %v (install the dbus-daemon package, or run ./scripts/test)", ErrNoDaemon)
+	}
+}
+
 // StartBusT starts a private bus in tb.TempDir() and stops it when the test
-// ends. If dbus-daemon is not installed it skips the test, unless the
-// environment variable CI is "true", where it fails the test: CI must run
-// the D-Bus tests. Any other start failure fails the test.
+// ends. Without dbus-daemon it ends the test as [RequireDaemon] does; any
+// other start failure fails the test.
 func StartBusT(tb testing.TB) *Bus {
 	tb.Helper()
+	RequireDaemon(tb)
 	b, err := StartBus(context.Background(), tb.TempDir())
-	if errors.Is(err, ErrNoDaemon) {
-		if os.Getenv("CI") == "true" {
-			tb.Fatalf("%v; CI=true requires it (install the dbus-daemon package)", err)
-		}
-		tb.Skipf("skipping D-Bus test: %v (install the dbus-daemon package, or run ./scripts/test)", err)
-	}
 	if err != nil {
 		tb.Fatalf("%v", err)
 	}
