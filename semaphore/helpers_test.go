@@ -1,0 +1,193 @@
+package semaphore
+
+import (
+	"context"
+	"slices"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/flatcar/locksmith/internal/embedetcd"
+	clientv3 "go.etcd.io/etcd/client/v3"
+	"google.golang.org/grpc"
+)
+
+// testTimeout bounds every wait of a test; reaching it is a failure.
+const testTimeout = 30 * time.Second
+
+// etcdT starts a real embedded etcd and returns a client of it.
+func etcdT(t testing.TB) (*embedetcd.Server, *clientv3.Client) {
+	t.Helper()
+	srv := embedetcd.StartT(t)
+	return srv, srv.ClientT(t)
+}
+
+// ctxT returns a context that ends with the test or after testTimeout.
+func ctxT(t testing.TB) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// newT returns a Semaphore that is closed when the test ends.
+func newT(t testing.TB, c *clientv3.Client, group string, opts ...Option) *Semaphore {
+	s := New(c, group, opts...)
+	t.Cleanup(func() { _ = s.Close() })
+	return s
+}
+
+// rawGet returns the stored bytes of key and its mod revision (nil, 0 when
+// absent).
+func rawGet(t testing.TB, c *clientv3.Client, key string) ([]byte, int64) {
+	t.Helper()
+	resp, err := c.Get(ctxT(t), key)
+	if err != nil {
+		t.Fatalf("get %s: %v", key, err)
+	}
+	if len(resp.Kvs) == 0 {
+		return nil, 0
+	}
+	return resp.Kvs[0].Value, resp.Kvs[0].ModRevision
+}
+
+func rawPut(t testing.TB, c *clientv3.Client, key, val string) int64 {
+	t.Helper()
+	resp, err := c.Put(ctxT(t), key, val)
+	if err != nil {
+		t.Fatalf("put %s: %v", key, err)
+	}
+	return resp.Header.Revision
+}
+
+// allKeys lists every key in etcd.
+func allKeys(t testing.TB, c *clientv3.Client) []string {
+	t.Helper()
+	resp, err := c.Get(ctxT(t), "", clientv3.WithFromKey(), clientv3.WithKeysOnly())
+	if err != nil {
+		t.Fatalf("list keys: %v", err)
+	}
+	var keys []string
+	for _, kv := range resp.Kvs {
+		keys = append(keys, string(kv.Key))
+	}
+	return keys
+}
+
+// waitQueue waits until the queue of s satisfies ok, re-checking on every
+// change of the queue (a watch, not polling), and returns it.
+func waitQueue(t testing.TB, s *Semaphore, ok func([]string) bool) []string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
+	defer cancel()
+	wch := s.client.Watch(ctx, s.queue, clientv3.WithPrefix())
+	for {
+		ids, err := s.Waiters(ctx)
+		if err != nil {
+			t.Fatalf("waiters: %v", err)
+		}
+		if ok(ids) {
+			return ids
+		}
+		select {
+		case <-wch:
+		case <-ctx.Done():
+			t.Fatalf("queue is %q, still not as expected after %s", ids, testTimeout)
+		}
+	}
+}
+
+// waitWaiters waits until the queue of s is exactly want.
+func waitWaiters(t testing.TB, s *Semaphore, want ...string) {
+	t.Helper()
+	waitQueue(t, s, func(ids []string) bool { return slices.Equal(ids, want) })
+}
+
+// acquireAsync runs Acquire in a goroutine; the channel yields its result.
+func acquireAsync(ctx context.Context, s *Semaphore, id string) <-chan error {
+	ch := make(chan error, 1)
+	go func() { ch <- s.Acquire(ctx, Holder{ID: id}) }()
+	return ch
+}
+
+// result waits for the result of an asynchronous call.
+func result(t testing.TB, ch <-chan error) error {
+	t.Helper()
+	select {
+	case err := <-ch:
+		return err
+	case <-time.After(testTimeout):
+		t.Fatalf("no result after %s", testTimeout)
+		return nil
+	}
+}
+
+// holderIDs returns the ids of st's holders.
+func holderIDs(st State) []string {
+	ids := []string{}
+	for _, h := range st.Holders {
+		ids = append(ids, h.ID)
+	}
+	return ids
+}
+
+// requestCounter counts what a client sends to etcd: each unary call and
+// each message sent on a stream (watch create/cancel requests, lease
+// keep-alive requests). Stream messages received (watch events, keep-alive
+// responses) are counted apart.
+type requestCounter struct {
+	unary, streamSent, streamRecv atomic.Int64
+}
+
+func (rc *requestCounter) sent() int64 { return rc.unary.Load() + rc.streamSent.Load() }
+
+func (rc *requestCounter) reset() {
+	rc.unary.Store(0)
+	rc.streamSent.Store(0)
+	rc.streamRecv.Store(0)
+}
+
+// dialOptions installs the counting interceptors.
+func (rc *requestCounter) dialOptions() []grpc.DialOption {
+	return []grpc.DialOption{
+		grpc.WithChainUnaryInterceptor(func(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
+			rc.unary.Add(1)
+			return invoker(ctx, method, req, reply, cc, opts...)
+		}),
+		grpc.WithChainStreamInterceptor(func(ctx context.Context, desc *grpc.StreamDesc, cc *grpc.ClientConn, method string, streamer grpc.Streamer, opts ...grpc.CallOption) (grpc.ClientStream, error) {
+			cs, err := streamer(ctx, desc, cc, method, opts...)
+			if err != nil {
+				return nil, err
+			}
+			return &countingStream{ClientStream: cs, rc: rc}, nil
+		}),
+	}
+}
+
+type countingStream struct {
+	grpc.ClientStream
+	rc *requestCounter
+}
+
+func (s *countingStream) SendMsg(m any) error {
+	s.rc.streamSent.Add(1)
+	return s.ClientStream.SendMsg(m)
+}
+
+func (s *countingStream) RecvMsg(m any) error {
+	err := s.ClientStream.RecvMsg(m)
+	if err == nil {
+		s.rc.streamRecv.Add(1)
+	}
+	return err
+}
+
+// countingClient returns a client of srv whose requests rc counts.
+func countingClient(t testing.TB, srv *embedetcd.Server, rc *requestCounter) *clientv3.Client {
+	t.Helper()
+	c, err := clientv3.New(clientv3.Config{Endpoints: srv.Endpoints(), DialTimeout: 10 * time.Second, DialOptions: rc.dialOptions()})
+	if err != nil {
+		t.Fatalf("etcd client: %v", err)
+	}
+	t.Cleanup(func() { _ = c.Close() })
+	return c
+}
