@@ -44,8 +44,8 @@ func Sleep(ctx context.Context, c Clock, d time.Duration) error {
 
 // WithTimeout returns a copy of ctx that is cancelled, with cause
 // context.DeadlineExceeded, once d has passed on c; it also ends when ctx
-// ends or when the returned cancel function is called. Call cancel when done
-// to free the timer.
+// ends or when the returned cancel function is called. Call cancel when done:
+// it stops the timer before it returns.
 func WithTimeout(ctx context.Context, c Clock, d time.Duration) (context.Context, context.CancelFunc) {
 	ctx, cancel := context.WithCancelCause(ctx)
 	t := c.NewTimer(d)
@@ -57,5 +57,8 @@ func WithTimeout(ctx context.Context, c Clock, d time.Duration) (context.Context
 			t.Stop()
 		}
 	}()
-	return ctx, func() { cancel(context.Canceled) }
+	return ctx, func() {
+		t.Stop()
+		cancel(context.Canceled)
+	}
 }

@@ -99,6 +99,28 @@ func (f *Fake) BlockUntil(ctx context.Context, n int) error {
 	}
 }
 
+// BlockUntilTimer waits until a pending timer is due exactly d after the
+// current fake time. It returns nil then, or the cause of ctx's end if ctx
+// ends first. A test uses it to know that the code under test is waiting
+// for d before it advances the time.
+func (f *Fake) BlockUntilTimer(ctx context.Context, d time.Duration) error {
+	for {
+		f.mu.Lock()
+		at := f.now.Add(d)
+		ok := slices.ContainsFunc(f.pending, func(t *fakeTimer) bool { return t.at.Equal(at) })
+		changed := f.changed
+		f.mu.Unlock()
+		if ok {
+			return nil
+		}
+		select {
+		case <-changed:
+		case <-ctx.Done():
+			return context.Cause(ctx)
+		}
+	}
+}
+
 type fakeTimer struct {
 	f  *Fake
 	at time.Time

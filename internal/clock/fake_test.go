@@ -88,6 +88,27 @@ func TestBlockUntil(t *testing.T) {
 	}
 }
 
+func TestBlockUntilTimer(t *testing.T) {
+	f := NewFake(epoch)
+	f.NewTimer(time.Second)
+	done := make(chan error, 1)
+	go func() { done <- Sleep(context.Background(), f, time.Hour) }()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := f.BlockUntilTimer(ctx, time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	f.Advance(time.Hour)
+	if err := <-done; err != nil {
+		t.Fatalf("Sleep = %v", err)
+	}
+	short, cancel2 := context.WithTimeout(context.Background(), time.Millisecond)
+	defer cancel2()
+	if err := f.BlockUntilTimer(short, time.Minute); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("BlockUntilTimer for a timer nobody sets = %v", err)
+	}
+}
+
 func TestSleepCancelled(t *testing.T) {
 	f := NewFake(epoch)
 	ctx, cancel := context.WithCancelCause(context.Background())
@@ -118,6 +139,9 @@ func TestWithTimeout(t *testing.T) {
 	ctx2, cancel2 := WithTimeout(context.Background(), f, time.Minute)
 	cancel2()
 	<-ctx2.Done()
+	if f.Pending() != 0 {
+		t.Fatalf("cancel left %d timers pending", f.Pending())
+	}
 	if !errors.Is(context.Cause(ctx2), context.Canceled) {
 		t.Fatalf("cause after cancel = %v", context.Cause(ctx2))
 	}
