@@ -121,8 +121,10 @@ func (w *waiter) unsubscribe(ctx context.Context) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), unsubscribeTimeout)
 	defer cancel()
 	for _, rule := range w.rules {
-		if err := w.conn.RemoveMatchSignalContext(ctx, rule...); err != nil && w.conn.Connected() {
-			w.logger.Warn("updateengine: cannot remove match rule", "error", err)
+		err := w.conn.RemoveMatchSignalContext(ctx, rule...)
+		if err != nil && !errors.Is(w.callError(ctx, err), ErrDisconnected) {
+			// A closed connection has no rules left to remove.
+			w.logger.Warn("cannot remove match rule", "error", err)
 		}
 	}
 }

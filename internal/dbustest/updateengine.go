@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/godbus/dbus/v5"
 
@@ -29,7 +30,7 @@ type UpdateEngine struct {
 // connect or if the name already has an owner.
 func ServeUpdateEngine(b *Bus, initial updateengine.Status) (*UpdateEngine, error) {
 	u := &UpdateEngine{bus: b, st: initial}
-	conn, err := u.own()
+	conn, err := u.own(nil)
 	if err != nil {
 		return nil, err
 	}
@@ -37,13 +38,20 @@ func ServeUpdateEngine(b *Bus, initial updateengine.Status) (*UpdateEngine, erro
 	return u, nil
 }
 
-// own opens a new connection that serves GetStatus and owns the name.
-func (u *UpdateEngine) own() (*dbus.Conn, error) {
+// own opens a new connection that serves GetStatus and owns the name. If
+// release is not nil, own calls it once the new connection watches the name;
+// it must make the current owner give the name up, and own waits until the
+// bus says so before taking the name. The bus thus announces the old owner
+// leaving, then the new one arriving, as when update_engine restarts.
+func (u *UpdateEngine) own(release func() error) (*dbus.Conn, error) {
 	conn, err := u.bus.Connect()
 	if err != nil {
 		return nil, err
 	}
 	err = conn.ExportMethodTable(map[string]any{"GetStatus": u.getStatus}, updateengine.ObjectPath, updateengine.Interface)
+	if err == nil && release != nil {
+		err = waitReleased(conn, updateengine.BusName, release)
+	}
 	if err == nil {
 		err = requestName(conn, updateengine.BusName)
 	}
@@ -102,15 +110,15 @@ func (u *UpdateEngine) Owner() string {
 }
 
 // Restart simulates update_engine restarting: it closes the owning
-// connection, so the name is released, then owns the name again from a new
-// connection (with a new unique name). The status is kept. It returns an
-// error if the new connection cannot own the name; the stand-in is then off
-// the bus.
+// connection, waits until the bus has released the name, then owns the name
+// again from a new connection (with a new unique name). The status is kept.
+// It returns an error if the new connection cannot own the name; the
+// stand-in is then off the bus.
 func (u *UpdateEngine) Restart() error {
 	u.connMu.Lock()
 	defer u.connMu.Unlock()
-	_ = u.conn.Close()
-	return u.reown()
+	old := u.conn
+	return u.reown(old.Close)
 }
 
 // Replace hands the name to a new connection like [UpdateEngine.Restart],
@@ -121,16 +129,23 @@ func (u *UpdateEngine) Replace() (former *dbus.Conn, err error) {
 	u.connMu.Lock()
 	defer u.connMu.Unlock()
 	former = u.conn
-	if _, err := former.ReleaseName(updateengine.BusName); err != nil {
-		return nil, fmt.Errorf("dbustest: release %s: %w", updateengine.BusName, err)
-	}
 	u.former = append(u.former, former)
-	return former, u.reown()
+	return former, u.reown(func() error {
+		reply, err := former.ReleaseName(updateengine.BusName)
+		if err == nil && reply != dbus.ReleaseNameReplyReleased {
+			err = fmt.Errorf("%v", reply)
+		}
+		if err != nil {
+			return fmt.Errorf("release %s: %w", updateengine.BusName, err)
+		}
+		return nil
+	})
 }
 
-// reown makes a new owning connection; u.connMu is held.
-func (u *UpdateEngine) reown() error {
-	conn, err := u.own()
+// reown replaces the owning connection by a new one, see own; u.connMu is
+// held.
+func (u *UpdateEngine) reown(release func() error) error {
+	conn, err := u.own(release)
 	if err != nil {
 		return err
 	}
@@ -187,4 +202,43 @@ func requestName(conn *dbus.Conn, name string) error {
 		return fmt.Errorf("request name %s: %v", name, reply)
 	}
 	return nil
+}
+
+// releaseTimeout bounds the wait for the bus to release a name.
+const releaseTimeout = 30 * time.Second
+
+// waitReleased calls release and waits until the bus tells conn that name
+// has no owner. It returns release's error, or an error if the bus does not
+// say so within releaseTimeout.
+func waitReleased(conn *dbus.Conn, name string, release func() error) error {
+	signals := make(chan *dbus.Signal, 16)
+	conn.Signal(signals)
+	defer conn.RemoveSignal(signals)
+	rule := []dbus.MatchOption{
+		dbus.WithMatchSender("org.freedesktop.DBus"),
+		dbus.WithMatchMember("NameOwnerChanged"),
+		dbus.WithMatchArg(0, name),
+	}
+	if err := conn.AddMatchSignal(rule...); err != nil {
+		return fmt.Errorf("watch %s: %w", name, err)
+	}
+	defer func() { _ = conn.RemoveMatchSignal(rule...) }()
+	if err := release(); err != nil {
+		return err
+	}
+	timeout := time.After(releaseTimeout)
+	for {
+		select {
+		case sig, ok := <-signals:
+			if !ok {
+				return fmt.Errorf("connection closed while waiting for %s to be released", name)
+			}
+			if sig.Sender == "org.freedesktop.DBus" && sig.Name == "org.freedesktop.DBus.NameOwnerChanged" &&
+				len(sig.Body) == 3 && sig.Body[0] == name && sig.Body[2] == "" {
+				return nil
+			}
+		case <-timeout:
+			return fmt.Errorf("%s still owned after %v", name, releaseTimeout)
+		}
+	}
 }
