@@ -1,6 +1,7 @@
 package strategy_test
 
 import (
+	"errors"
 	"strconv"
 	"testing"
 	"time"
@@ -38,4 +39,18 @@ func schedule(t testing.TB, spec, zone string) strategy.Schedule {
 		t.Fatal(err)
 	}
 	return s
+}
+
+// checkError fails t unless err, returned by call, wraps sentinel and reads
+// exactly want.
+func checkError(t *testing.T, call string, err, sentinel error, want string) {
+	t.Helper()
+	switch {
+	case err == nil:
+		t.Errorf("%s returned no error; want %s", call, want)
+	case !errors.Is(err, sentinel):
+		t.Errorf("%s error %v does not wrap %v", call, err, sentinel)
+	case err.Error() != want:
+		t.Errorf("%s error\n got %s\nwant %s", call, err, want)
+	}
 }

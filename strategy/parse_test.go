@@ -1,7 +1,7 @@
 package strategy_test
 
 import (
-	"errors"
+	"fmt"
 	"slices"
 	"testing"
 	"time"
@@ -73,17 +73,8 @@ func TestParseLocksmithWindowErrors(t *testing.T) {
 		{"04:00", "", `reboot window start "04:00": no length given; set both start and length, or neither`},
 		{"", "1h", `reboot window length "1h": no start given; set both start and length, or neither`},
 	} {
-		s, err := strategy.ParseLocksmithWindow(tc.start, tc.length, time.UTC)
-		if err == nil {
-			t.Errorf("ParseLocksmithWindow(%q, %q) = %q, nil; want an error", tc.start, tc.length, s)
-			continue
-		}
-		if !errors.Is(err, strategy.ErrInvalidWindow) {
-			t.Errorf("ParseLocksmithWindow(%q, %q) error %v does not wrap ErrInvalidWindow", tc.start, tc.length, err)
-		}
-		if err.Error() != tc.want {
-			t.Errorf("ParseLocksmithWindow(%q, %q) error\n got %s\nwant %s", tc.start, tc.length, err, tc.want)
-		}
+		_, err := strategy.ParseLocksmithWindow(tc.start, tc.length, time.UTC)
+		checkError(t, fmt.Sprintf("ParseLocksmithWindow(%q, %q)", tc.start, tc.length), err, strategy.ErrInvalidWindow, tc.want)
 	}
 }
 
@@ -158,17 +149,8 @@ func TestParseScheduleErrors(t *testing.T) {
 		{"04:00 0", `reboot windows "04:00 0": length "0": a window must be open for longer than zero`},
 		{"04:00 1d", `reboot windows "04:00 1d": length "1d": want a Go duration such as "1h30m" or "45m"`},
 	} {
-		s, err := strategy.ParseSchedule(tc.in, time.UTC)
-		if err == nil {
-			t.Errorf("ParseSchedule(%q) = %q, nil; want an error", tc.in, s)
-			continue
-		}
-		if !errors.Is(err, strategy.ErrInvalidWindow) {
-			t.Errorf("ParseSchedule(%q) error %v does not wrap ErrInvalidWindow", tc.in, err)
-		}
-		if err.Error() != tc.want {
-			t.Errorf("ParseSchedule(%q) error\n got %s\nwant %s", tc.in, err, tc.want)
-		}
+		_, err := strategy.ParseSchedule(tc.in, time.UTC)
+		checkError(t, fmt.Sprintf("ParseSchedule(%q)", tc.in), err, strategy.ErrInvalidWindow, tc.want)
 	}
 }
 

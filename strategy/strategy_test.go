@@ -1,7 +1,7 @@
 package strategy_test
 
 import (
-	"errors"
+	"fmt"
 	"testing"
 
 	"github.com/flatcar/locksmith/strategy"
@@ -38,16 +38,7 @@ func TestParseStrategyErrors(t *testing.T) {
 		{"etcd", `reboot strategy "etcd": unknown reboot strategy; ` + valid},
 		{" ", `reboot strategy " ": unknown reboot strategy; ` + valid},
 	} {
-		got, err := strategy.ParseStrategy(tc.in)
-		if err == nil {
-			t.Errorf("ParseStrategy(%q) = %q, nil; want an error", tc.in, got)
-			continue
-		}
-		if !errors.Is(err, strategy.ErrUnknownStrategy) {
-			t.Errorf("ParseStrategy(%q) error %v does not wrap ErrUnknownStrategy", tc.in, err)
-		}
-		if err.Error() != tc.want {
-			t.Errorf("ParseStrategy(%q) error\n got %s\nwant %s", tc.in, err, tc.want)
-		}
+		_, err := strategy.ParseStrategy(tc.in)
+		checkError(t, fmt.Sprintf("ParseStrategy(%q)", tc.in), err, strategy.ErrUnknownStrategy, tc.want)
 	}
 }
