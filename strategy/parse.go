@@ -175,10 +175,12 @@ func parseDays(s string) (weekdays, error) {
 	return ds, nil
 }
 
-// parseDay parses a three-letter day name in any case.
+// parseDay parses a three-letter day name in any case. Only ASCII letters
+// match: the length test keeps out Unicode look-alikes that fold to ASCII,
+// such as "ſun" (long s).
 func parseDay(s string) (time.Weekday, error) {
 	for d, name := range dayNames {
-		if strings.EqualFold(s, name) {
+		if len(s) == len(name) && strings.EqualFold(s, name) {
 			return time.Weekday(d), nil
 		}
 	}

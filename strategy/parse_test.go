@@ -136,6 +136,7 @@ func TestParseScheduleErrors(t *testing.T) {
 		{"1h 04:00", `reboot windows "1h 04:00": no length after HH:MM; ` + want},
 		{"Mox 04:00 1h", `reboot windows "Mox 04:00 1h": days "Mox": unknown day "Mox"; ` + days},
 		{"Monday-Friday 04:00 1h", `reboot windows "Monday-Friday 04:00 1h": days "Monday-Friday": unknown day "Monday"; ` + days},
+		{"\u017fun 04:00 1h", `reboot windows "ſun 04:00 1h": days "ſun": unknown day "ſun"; ` + days}, // long s folds to s
 		{"Mon-Fry 04:00 1h", `reboot windows "Mon-Fry 04:00 1h": days "Mon-Fry": unknown day "Fry"; ` + days},
 		{"Mon-Wed-Fri 04:00 1h", `reboot windows "Mon-Wed-Fri 04:00 1h": days "Mon-Wed-Fri": unknown day "Wed-Fri"; ` + days},
 		{"Mon,,Tue 04:00 1h", `reboot windows "Mon,,Tue 04:00 1h": days "Mon,,Tue": want day names and ranges separated by commas, e.g. "Mon-Fri,Sun"`},
