@@ -36,7 +36,7 @@ func (s *Semaphore) Acquire(ctx context.Context, h Holder) error {
 
 // Internal outcomes of a waiter.
 var (
-	errDequeued = errors.New("waiter key vanished")  // enqueue again
+	errDequeued = errors.New("waiter key vanished")   // enqueue again
 	errResync   = errors.New("watch ended or lagged") // read again, watch again
 )
 

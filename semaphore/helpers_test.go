@@ -191,3 +191,64 @@ func countingClient(t testing.TB, srv *embedetcd.Server, rc *requestCounter) *cl
 	t.Cleanup(func() { _ = c.Close() })
 	return c
 }
+
+// queueKeys returns the waiter keys of s and their ids, first come first.
+func queueKeys(t testing.TB, s *Semaphore) (keys, ids []string) {
+	t.Helper()
+	resp, err := s.client.Get(ctxT(t), s.queue, clientv3.WithPrefix(), clientv3.WithSort(clientv3.SortByCreateRevision, clientv3.SortAscend))
+	if err != nil {
+		t.Fatalf("list queue: %v", err)
+	}
+	for _, kv := range resp.Kvs {
+		keys = append(keys, string(kv.Key))
+		ids = append(ids, string(kv.Value))
+	}
+	return keys, ids
+}
+
+// history returns every value the key of s had from revision from up to
+// its current value, read from etcd's own history with a watch: a record
+// of the semaphore that does not depend on the package's reads. The key
+// must have been written at or after from.
+func history(t testing.TB, s *Semaphore, from int64) []State {
+	t.Helper()
+	ctx := ctxT(t)
+	_, last := rawGet(t, s.client, s.key)
+	var states []State
+	for resp := range s.client.Watch(ctx, s.key, clientv3.WithRev(from)) {
+		if err := resp.Err(); err != nil {
+			t.Fatalf("watch history: %v", err)
+		}
+		for _, ev := range resp.Events {
+			st, err := decodeValue(s.key, ev.Kv.Value)
+			if err != nil {
+				t.Fatalf("revision %d: %v", ev.Kv.ModRevision, err)
+			}
+			st.Revision = ev.Kv.ModRevision
+			states = append(states, st)
+			if st.Revision >= last {
+				return states
+			}
+		}
+	}
+	t.Fatalf("watch history ended early: %v", ctx.Err())
+	return nil
+}
+
+// checkAdmissions fails the test if any value in states admitted a holder
+// while the previous value had no free slot.
+func checkAdmissions(t testing.TB, states []State) {
+	t.Helper()
+	for i := 1; i < len(states); i++ {
+		prev, cur := states[i-1], states[i]
+		for _, h := range cur.Holders {
+			if _, held := prev.Holder(h.ID); !held && prev.Free() == 0 {
+				t.Errorf("revision %d admitted %s while revision %d had %d holders for %d slots",
+					cur.Revision, h.ID, prev.Revision, len(prev.Holders), prev.Max)
+			}
+		}
+	}
+}
+
+// withBeforeWatch runs f before each watch a waiter opens.
+func withBeforeWatch(f func()) Option { return func(o *options) { o.beforeWatch = f } }

@@ -51,8 +51,8 @@ type Semaphore struct {
 	done chan struct{} // closed by Close
 
 	mu     sync.Mutex
-	cached *snapshot      // last value seen; nil before the first request
-	lease  *waiterLease   // nil until a waiter needs one, or after it was lost
+	cached *snapshot    // last value seen; nil before the first request
+	lease  *waiterLease // nil until a waiter needs one, or after it was lost
 	closed bool
 }
 

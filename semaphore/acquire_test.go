@@ -1,0 +1,432 @@
+package semaphore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	clientv3 "go.etcd.io/etcd/client/v3"
+)
+
+func TestConcurrentHoldersNeverExceedMax(t *testing.T) {
+	const workers, rounds, slots = 20, 3, 3
+	_, c := etcdT(t)
+	ctx := ctxT(t)
+	setup := newT(t, c, DefaultGroup)
+	if _, err := setup.SetMax(ctx, slots); err != nil {
+		t.Fatal(err)
+	}
+	st, err := setup.Get(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Workers hold their slot until the test lets them go, which it does
+	// for all holders at once when every slot is taken (or every worker
+	// with rounds left is inside), so the semaphore is full most of the
+	// time and waiters race for the slots freed together.
+	var inside, peak atomic.Int64
+	acquired := make(chan string)
+	errs := make(chan error, workers)
+	release := map[string]chan struct{}{}
+	var wg sync.WaitGroup
+	for i := range workers {
+		s := newT(t, c, DefaultGroup)
+		id := fmt.Sprintf("node-%02d", i)
+		release[id] = make(chan struct{})
+		wg.Go(func() {
+			for range rounds {
+				if err := s.Acquire(ctx, Holder{ID: id}); err != nil {
+					errs <- err
+					return
+				}
+				n := inside.Add(1)
+				for p := peak.Load(); n > p && !peak.CompareAndSwap(p, n); p = peak.Load() {
+				}
+				acquired <- id
+				<-release[id]
+				inside.Add(-1)
+				if err := s.Release(ctx, id); err != nil {
+					errs <- err
+					return
+				}
+			}
+		})
+	}
+	var holders []string
+	rounded := map[string]int{}
+	for unfinished := workers; unfinished > 0; {
+		select {
+		case id := <-acquired:
+			holders = append(holders, id)
+			rounded[id]++
+		case err := <-errs:
+			t.Fatal(err)
+		case <-ctx.Done():
+			t.Fatalf("holders %q, %d workers unfinished: %v", holders, unfinished, ctx.Err())
+		}
+		if len(holders) == slots || len(holders) == unfinished {
+			for _, id := range holders {
+				if rounded[id] == rounds {
+					unfinished--
+				}
+				release[id] <- struct{}{}
+			}
+			holders = nil
+		}
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	if p := peak.Load(); p != slots {
+		t.Errorf("peak of %d holders inside at once, want %d", p, slots)
+	}
+	states := history(t, setup, st.Revision+1)
+	admissions := 0
+	for i, st := range states {
+		if len(st.Holders) > slots {
+			t.Errorf("revision %d has %d holders: %q", st.Revision, len(st.Holders), holderIDs(st))
+		}
+		if i == 0 || len(st.Holders) > len(states[i-1].Holders) {
+			admissions++
+		}
+	}
+	if admissions != workers*rounds {
+		t.Errorf("etcd's history shows %d admissions, want %d", admissions, workers*rounds)
+	}
+	checkAdmissions(t, states)
+	if ids, err := setup.Waiters(ctx); err != nil || len(ids) != 0 {
+		t.Errorf("queue left behind: %q, %v", ids, err)
+	}
+}
+
+func TestWaitersAreServedInArrivalOrder(t *testing.T) {
+	_, c := etcdT(t)
+	ctx := ctxT(t)
+	holder := newT(t, c, DefaultGroup)
+	if err := holder.TryAcquire(ctx, Holder{ID: "h"}); err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var order []string
+	var results []<-chan error
+	var arrived []string
+	for _, id := range []string{"w3", "w1", "w5", "w2", "w4"} {
+		s := newT(t, c, DefaultGroup)
+		ch := make(chan error, 1)
+		go func() {
+			err := s.Acquire(ctx, Holder{ID: id})
+			if err == nil {
+				mu.Lock()
+				order = append(order, id)
+				mu.Unlock()
+				err = s.Release(ctx, id)
+			}
+			ch <- err
+		}()
+		results = append(results, ch)
+		arrived = append(arrived, id)
+		waitWaiters(t, holder, arrived...)
+	}
+	if err := holder.Release(ctx, "h"); err != nil {
+		t.Fatal(err)
+	}
+	for _, ch := range results {
+		if err := result(t, ch); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if !slices.Equal(order, arrived) {
+		t.Fatalf("served %q, want arrival order %q", order, arrived)
+	}
+}
+
+func TestNewcomersDoNotOvertakeTheQueue(t *testing.T) {
+	_, c := etcdT(t)
+	ctx := ctxT(t)
+	s := newT(t, c, DefaultGroup)
+	if err := s.TryAcquire(ctx, Holder{ID: "h"}); err != nil {
+		t.Fatal(err)
+	}
+	waiting := acquireAsync(ctx, newT(t, c, DefaultGroup), "w")
+	waitWaiters(t, s, "w")
+	if _, err := s.SetMax(ctx, 2); err != nil {
+		t.Fatal(err)
+	}
+	// The new slot is w's, whether or not w has taken it yet.
+	newcomer := newT(t, c, DefaultGroup)
+	if err := newcomer.TryAcquire(ctx, Holder{ID: "n"}); !errors.Is(err, ErrFull) {
+		t.Fatalf("newcomer TryAcquire with a waiter queued for the only free slot: %v, want ErrFull", err)
+	}
+	if err := result(t, waiting); err != nil {
+		t.Fatal(err)
+	}
+	late := acquireAsync(ctx, newcomer, "n")
+	waitWaiters(t, s, "n")
+	if err := s.Release(ctx, "h"); err != nil {
+		t.Fatal(err)
+	}
+	if err := result(t, late); err != nil {
+		t.Fatal(err)
+	}
+	st, err := s.Get(ctx)
+	if err != nil || !slices.Equal(holderIDs(st), []string{"n", "w"}) {
+		t.Fatalf("holders %q, %v; want n and w", holderIDs(st), err)
+	}
+}
+
+func TestCancelledWaiterLeavesNoTrace(t *testing.T) {
+	_, c := etcdT(t)
+	ctx := ctxT(t)
+	holder := newT(t, c, DefaultGroup)
+	if err := holder.TryAcquire(ctx, Holder{ID: "h"}); err != nil {
+		t.Fatal(err)
+	}
+	a := acquireAsync(ctx, newT(t, c, DefaultGroup), "a")
+	waitWaiters(t, holder, "a")
+	bctx, cancelB := context.WithCancel(ctx)
+	b := acquireAsync(bctx, newT(t, c, DefaultGroup), "b")
+	waitWaiters(t, holder, "a", "b")
+	cs := newT(t, c, DefaultGroup)
+	cres := acquireAsync(ctx, cs, "c")
+	waitWaiters(t, holder, "a", "b", "c")
+
+	cancelB()
+	if err := result(t, b); !errors.Is(err, context.Canceled) {
+		t.Fatalf("cancelled Acquire returned %v, want context.Canceled", err)
+	}
+	// The key is gone at once, not when the lease expires.
+	if _, ids := queueKeys(t, holder); !slices.Equal(ids, []string{"a", "c"}) {
+		t.Fatalf("queue after cancelling b: %q, want a and c", ids)
+	}
+	if err := holder.Release(ctx, "h"); err != nil {
+		t.Fatal(err)
+	}
+	if err := result(t, a); err != nil {
+		t.Fatal(err)
+	}
+	if err := holder.Release(ctx, "a"); err != nil {
+		t.Fatal(err)
+	}
+	if err := result(t, cres); err != nil {
+		t.Fatalf("the waiter behind the cancelled one: %v", err)
+	}
+	st, err := holder.Get(ctx)
+	if err != nil || !slices.Equal(holderIDs(st), []string{"c"}) {
+		t.Fatalf("holders %q, %v; want c", holderIDs(st), err)
+	}
+	if keys, _ := queueKeys(t, holder); len(keys) != 0 {
+		t.Fatalf("queue keys left: %q", keys)
+	}
+}
+
+func TestPausedSemaphoreAdmitsNobodyUntilRaised(t *testing.T) {
+	_, c := etcdT(t)
+	ctx := ctxT(t)
+	s := newT(t, c, DefaultGroup)
+	if old, err := s.SetMax(ctx, 0); err != nil || old != 1 {
+		t.Fatalf("SetMax(0) = %d, %v", old, err)
+	}
+	if err := s.TryAcquire(ctx, Holder{ID: "a"}); !errors.Is(err, ErrFull) {
+		t.Fatalf("TryAcquire while paused: %v, want ErrFull", err)
+	}
+	blocked := acquireAsync(ctx, newT(t, c, DefaultGroup), "a")
+	waitWaiters(t, s, "a")
+	st, err := s.Get(ctx)
+	if err != nil || len(st.Holders) != 0 {
+		t.Fatalf("paused semaphore has holders %q, %v", holderIDs(st), err)
+	}
+	if _, err := s.SetMax(ctx, 1); err != nil {
+		t.Fatal(err)
+	}
+	if err := result(t, blocked); err != nil {
+		t.Fatal(err)
+	}
+	if st, err = s.Get(ctx); err != nil || !slices.Equal(holderIDs(st), []string{"a"}) {
+		t.Fatalf("holders %q, %v; want a", holderIDs(st), err)
+	}
+}
+
+func TestLoweredMaxAdmitsNobodyUntilEnoughLeave(t *testing.T) {
+	_, c := etcdT(t)
+	ctx := ctxT(t)
+	s := newT(t, c, DefaultGroup)
+	if _, err := s.SetMax(ctx, 3); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{"a", "b", "c"} {
+		if err := s.TryAcquire(ctx, Holder{ID: id}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if old, err := s.SetMax(ctx, 1); err != nil || old != 3 {
+		t.Fatalf("SetMax(1) = %d, %v", old, err)
+	}
+	st, err := s.Get(ctx)
+	if err != nil || len(st.Holders) != 3 || st.Free() != 0 {
+		t.Fatalf("after lowering max: %+v, %v; want 3 holders, valid, no free slot", st, err)
+	}
+	from := st.Revision
+	waiting := acquireAsync(ctx, newT(t, c, DefaultGroup), "w")
+	waitWaiters(t, s, "w")
+	for _, id := range []string{"a", "b"} {
+		if err := s.Release(ctx, id); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.TryAcquire(ctx, Holder{ID: "n"}); !errors.Is(err, ErrFull) {
+			t.Fatalf("TryAcquire after %s left: %v, want ErrFull", id, err)
+		}
+	}
+	if ids, err := s.Waiters(ctx); err != nil || !slices.Equal(ids, []string{"w"}) {
+		t.Fatalf("waiters %q, %v; want w still waiting", ids, err)
+	}
+	if err := s.Release(ctx, "c"); err != nil {
+		t.Fatal(err)
+	}
+	if err := result(t, waiting); err != nil {
+		t.Fatal(err)
+	}
+	states := history(t, s, from)
+	checkAdmissions(t, states)
+	if got := holderIDs(states[len(states)-1]); !slices.Equal(got, []string{"w"}) {
+		t.Fatalf("final holders %q, want w", got)
+	}
+}
+
+func TestWaiterWhoseLeaseIsLostQueuesAgain(t *testing.T) {
+	_, c := etcdT(t)
+	ctx := ctxT(t)
+	s := newT(t, c, DefaultGroup)
+	if err := s.TryAcquire(ctx, Holder{ID: "h"}); err != nil {
+		t.Fatal(err)
+	}
+	waiting := acquireAsync(ctx, newT(t, c, DefaultGroup), "a")
+	waitWaiters(t, s, "a")
+	keys, _ := queueKeys(t, s)
+	resp, err := c.Get(ctx, keys[0])
+	if err != nil || len(resp.Kvs) != 1 || resp.Kvs[0].Lease == 0 {
+		t.Fatalf("waiter key %s: %v %v, want one key bound to a lease", keys[0], resp, err)
+	}
+	if _, err := c.Revoke(ctx, clientv3.LeaseID(resp.Kvs[0].Lease)); err != nil {
+		t.Fatal(err)
+	}
+	again := waitQueue(t, s, func(ids []string) bool {
+		k, _ := queueKeys(t, s)
+		return slices.Equal(ids, []string{"a"}) && k[0] != keys[0]
+	})
+	if len(again) != 1 {
+		t.Fatalf("queue %q", again)
+	}
+	if err := s.Release(ctx, "h"); err != nil {
+		t.Fatal(err)
+	}
+	if err := result(t, waiting); err != nil {
+		t.Fatalf("Acquire after its lease was lost: %v", err)
+	}
+}
+
+func TestCloseEndsWaitingAcquire(t *testing.T) {
+	_, c := etcdT(t)
+	ctx := ctxT(t)
+	s := newT(t, c, DefaultGroup)
+	if err := s.TryAcquire(ctx, Holder{ID: "h"}); err != nil {
+		t.Fatal(err)
+	}
+	w := New(c, DefaultGroup)
+	waiting := acquireAsync(ctx, w, "a")
+	waitWaiters(t, s, "a")
+	if err := w.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	if err := result(t, waiting); !errors.Is(err, ErrClosed) {
+		t.Fatalf("waiting Acquire after Close: %v, want ErrClosed", err)
+	}
+	if keys, _ := queueKeys(t, s); len(keys) != 0 {
+		t.Fatalf("queue keys left after Close: %q", keys)
+	}
+	if err := w.Acquire(ctx, Holder{ID: "a"}); !errors.Is(err, ErrClosed) {
+		t.Fatalf("Acquire that must wait on a closed Semaphore: %v, want ErrClosed", err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatalf("second Close: %v", err)
+	}
+	if err := s.Release(ctx, "h"); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.TryAcquire(ctx, Holder{ID: "a"}); err != nil {
+		t.Fatalf("TryAcquire on a closed Semaphore: %v", err)
+	}
+}
+
+func TestWaiterResyncsAfterCompaction(t *testing.T) {
+	_, c := etcdT(t)
+	ctx := ctxT(t)
+	s := newT(t, c, DefaultGroup)
+	if err := s.TryAcquire(ctx, Holder{ID: "h"}); err != nil {
+		t.Fatal(err)
+	}
+	var watches atomic.Int32
+	compactErr := make(chan error, 1)
+	compactOnce := func() {
+		if watches.Add(1) != 1 {
+			return
+		}
+		// Move past the revision the watch starts from and compact it away;
+		// the release lands in the compacted history.
+		err := s.Release(ctx, "h")
+		if err == nil {
+			var resp *clientv3.PutResponse
+			if resp, err = c.Put(ctx, "unrelated", "x"); err == nil {
+				_, err = c.Compact(ctx, resp.Header.Revision)
+			}
+		}
+		compactErr <- err
+	}
+	w := newT(t, c, DefaultGroup, withBeforeWatch(compactOnce))
+	if err := result(t, acquireAsync(ctx, w, "a")); err != nil {
+		t.Fatalf("Acquire across a compaction: %v", err)
+	}
+	if err := <-compactErr; err != nil {
+		t.Fatal(err)
+	}
+	if n := watches.Load(); n != 2 {
+		t.Fatalf("watch opened %d times, want 2 (once, then again after the resync)", n)
+	}
+}
+
+func TestHandoffCostDoesNotGrowWithQueue(t *testing.T) {
+	for _, n := range []int{2, 20} {
+		t.Run(fmt.Sprintf("waiters=%d", n), func(t *testing.T) {
+			srv, c := etcdT(t)
+			ctx := ctxT(t)
+			var rc requestCounter
+			counted := countingClient(t, srv, &rc)
+			holder := newT(t, counted, DefaultGroup)
+			if err := holder.TryAcquire(ctx, Holder{ID: "h"}); err != nil {
+				t.Fatal(err)
+			}
+			waiters, observer := newT(t, counted, DefaultGroup), newT(t, c, DefaultGroup)
+			var results []<-chan error
+			for i := range n {
+				results = append(results, acquireAsync(ctx, waiters, fmt.Sprintf("w%02d", i)))
+				waitQueue(t, observer, func(ids []string) bool { return len(ids) == i+1 })
+			}
+			rc.reset()
+			if err := holder.Release(ctx, "h"); err != nil {
+				t.Fatal(err)
+			}
+			if err := result(t, results[0]); err != nil {
+				t.Fatal(err)
+			}
+			// One compare-and-swap to release, one to take the slot.
+			if got := rc.unary.Load(); got != 2 {
+				t.Fatalf("handoff among %d waiters took %d unary requests, want 2", n, got)
+			}
+		})
+	}
+}
