@@ -15,7 +15,8 @@ import (
 var ErrUnknownLocation = errors.New("unknown time zone")
 
 // LoadLocation returns the time zone called name. The empty string and
-// "Local" return [time.Local], the host's zone (locksmith's only choice).
+// "Local" return [time.Local], the host's zone (locksmith's only choice; Go
+// reads it from $TZ or /etc/localtime and uses UTC when neither is there).
 // "UTC" returns [time.UTC]. Any other name is looked up as an IANA name
 // ("Europe/Berlin") with [time.LoadLocation], in the host's database or, when
 // that lacks it, in the one embedded in this package. An unknown or malformed
