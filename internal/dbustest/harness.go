@@ -98,14 +98,15 @@ func (h *harness) print(line string) {
 // serve answers the commands read from in until quit, the end of in or the
 // end of ctx.
 func (h *harness) serve(ctx context.Context, in io.Reader) error {
-	lines := make(chan string)
+	lines, stop := make(chan string), make(chan struct{})
+	defer close(stop)
 	go func() {
 		defer close(lines)
 		scanner := bufio.NewScanner(in)
 		for scanner.Scan() {
 			select {
 			case lines <- scanner.Text():
-			case <-ctx.Done():
+			case <-stop:
 				return
 			}
 		}

@@ -208,6 +208,7 @@ func exercise(t *testing.T, d *driver) {
 func TestRunHarness(t *testing.T) {
 	dbustest.RequireDaemon(t)
 	inR, inW := io.Pipe()
+	defer inW.Close()
 	outR, outW := io.Pipe()
 	done := make(chan error, 1)
 	go func() {
