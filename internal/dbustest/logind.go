@@ -33,6 +33,8 @@ type Logind struct {
 	fail     *dbus.Error
 	onReboot func()
 	calls    int
+	// interactive is the argument of the last Reboot call.
+	interactive bool
 	// called is closed and replaced on every Reboot call.
 	called chan struct{}
 }
@@ -69,6 +71,7 @@ func ServeLogind(b *Bus) (*Logind, error) {
 func (l *Logind) reboot(interactive bool) *dbus.Error {
 	l.mu.Lock()
 	l.calls++
+	l.interactive = interactive
 	close(l.called)
 	l.called = make(chan struct{})
 	fail, hook := l.fail, l.onReboot
@@ -88,6 +91,14 @@ func (l *Logind) RebootCalls() int {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.calls
+}
+
+// LastRebootInteractive returns the interactive argument of the last Reboot
+// call (false if none): whether the caller allowed polkit to ask a person.
+func (l *Logind) LastRebootInteractive() bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.interactive
 }
 
 // WaitRebootCalls blocks until Reboot has been called at least n times in

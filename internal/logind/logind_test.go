@@ -36,6 +36,9 @@ func TestReboot(t *testing.T) {
 	if n := l.RebootCalls(); n != 1 {
 		t.Fatalf("logind saw %d Reboot calls, want 1", n)
 	}
+	if l.LastRebootInteractive() {
+		t.Error("Reboot asked for interactive authorization")
+	}
 	select {
 	case <-hooked:
 	default:
