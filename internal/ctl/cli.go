@@ -63,8 +63,6 @@ func (c *CLI) Run(ctx context.Context, args []string) error {
 	r := &run{cli: c}
 	root := r.commands()
 	root.SetArgs(envflag.NormalizeArgs(allFlags(root), append([]string{}, args...)))
-	root.SetOut(c.Stdout)
-	root.SetErr(c.Stderr)
 	_, err := root.ExecuteContextC(ctx)
 	return err
 }

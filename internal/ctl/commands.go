@@ -38,8 +38,12 @@ Exit status: 0 on success, 1 when the command failed, 2 on a usage error.`,
 		SilenceErrors:     true,
 		SilenceUsage:      true,
 		ValidArgsFunction: cobra.NoFileCompletions,
+
+		SuggestionsMinimumDistance: 2,
 	}
 	r.root = root
+	root.SetOut(r.cli.Stdout)
+	root.SetErr(r.cli.Stderr)
 	root.SetVersionTemplate("locksmithctl version {{.Version}}\n")
 	root.SetFlagErrorFunc(flagError)
 	root.Flags().Bool("version", false, "print the version and exit")
@@ -56,7 +60,27 @@ Exit status: 0 on success, 1 when the command failed, 2 on a usage error.`,
 		r.rebootCommand(),
 		r.sendNeedRebootCommand(),
 	)
+	r.completionCommand()
 	return root
+}
+
+// completionCommand adds cobra's completion command (one subcommand per
+// shell) and makes it reject a missing or unknown shell, where cobra would
+// print its help and succeed.
+func (r *run) completionCommand() {
+	r.root.InitDefaultCompletionCmd()
+	comp, _, err := r.root.Find([]string{"completion"})
+	if err != nil || comp == r.root {
+		return
+	}
+	comp.Use = "completion SHELL"
+	comp.Args = cobra.ArbitraryArgs
+	comp.RunE = func(_ *cobra.Command, args []string) error {
+		if len(args) == 0 {
+			return usagef("completion: missing shell (usage: locksmithctl completion bash|fish|powershell|zsh)")
+		}
+		return usagef("completion: unknown shell %q (usage: locksmithctl completion bash|fish|powershell|zsh)", args[0])
+	}
 }
 
 // action returns a cobra RunE that completes the global options from the
@@ -75,7 +99,7 @@ func (r *run) action(f func(ctx context.Context, args []string) error) func(*cob
 // noCommand runs when no known command was given.
 func (r *run) noCommand(cmd *cobra.Command, args []string) error {
 	if len(args) == 0 {
-		_ = cmd.Usage()
+		fmt.Fprint(r.cli.Stderr, cmd.UsageString())
 		return usagef("no command given (see 'locksmithctl help')")
 	}
 	msg := fmt.Sprintf("unknown command %q", args[0])
@@ -102,13 +126,16 @@ func (r *run) helpCommand() *cobra.Command {
 			return names, cobra.ShellCompDirectiveNoFileComp
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if len(args) == 0 {
-				return r.root.Help()
+			sub := r.root
+			if len(args) > 0 {
+				var rest []string
+				var err error
+				sub, rest, err = r.root.Find(args)
+				if err != nil || sub == r.root || len(rest) > 0 {
+					return usagef("help: unknown command %q (see 'locksmithctl help')", args[0])
+				}
 			}
-			sub, rest, err := r.root.Find(args)
-			if err != nil || sub == r.root || len(rest) > 0 {
-				return usagef("help: unknown command %q (see 'locksmithctl help')", args[0])
-			}
+			sub.InitDefaultHelpFlag() // show --help as "sub --help" does
 			return sub.Help()
 		},
 	}

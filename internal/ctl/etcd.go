@@ -8,6 +8,7 @@ import (
 
 	"github.com/flatcar/locksmith/internal/etcdclient"
 	"github.com/flatcar/locksmith/semaphore"
+	clientv3 "go.etcd.io/etcd/client/v3"
 )
 
 // errTimeout is the cause of a context that reached --timeout.
@@ -15,8 +16,9 @@ var errTimeout = errors.New("timed out")
 
 // semaphore connects to etcd and returns a handle on the semaphore of the
 // group and a function that closes both. Invalid connection settings are a
-// usage error; warnings about them go to stderr.
-func (r *run) semaphore() (*semaphore.Semaphore, func(), error) {
+// usage error; warnings about them go to stderr. The connection is made
+// within --timeout, and given up when ctx ends.
+func (r *run) semaphore(ctx context.Context) (*semaphore.Semaphore, func(), error) {
 	cfg := r.opts.etcdConfig()
 	if err := cfg.Validate(); err != nil {
 		return nil, nil, usageError{err}
@@ -24,7 +26,7 @@ func (r *run) semaphore() (*semaphore.Semaphore, func(), error) {
 	for _, w := range cfg.Warnings() {
 		r.warnf("%s", w)
 	}
-	client, err := etcdclient.New(cfg)
+	client, err := dial(ctx, cfg)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -33,6 +35,31 @@ func (r *run) semaphore() (*semaphore.Semaphore, func(), error) {
 		_ = sem.Close()
 		_ = client.Close()
 	}, nil
+}
+
+// dial is etcdclient.New, which blocks for up to the dial timeout, given up
+// when ctx ends (the client, once made, is then closed).
+func dial(ctx context.Context, cfg etcdclient.Config) (*clientv3.Client, error) {
+	type dialed struct {
+		client *clientv3.Client
+		err    error
+	}
+	ch := make(chan dialed, 1)
+	go func() {
+		c, err := etcdclient.New(cfg)
+		ch <- dialed{c, err}
+	}()
+	select {
+	case d := <-ch:
+		return d.client, d.err
+	case <-ctx.Done():
+		go func() {
+			if d := <-ch; d.client != nil {
+				_ = d.client.Close()
+			}
+		}()
+		return nil, fmt.Errorf("connect to etcd: %w", context.Cause(ctx))
+	}
 }
 
 // withTimeout bounds one operation by --timeout (none when it is 0).

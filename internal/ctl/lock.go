@@ -33,7 +33,7 @@ func (r *run) lock(ctx context.Context, args []string, reason string) error {
 	if err != nil {
 		return fmt.Errorf("lock: %w", err)
 	}
-	sem, done, err := r.semaphore()
+	sem, done, err := r.semaphore(ctx)
 	if err != nil {
 		return err
 	}
@@ -75,7 +75,7 @@ func (r *run) unlock(ctx context.Context, args []string) error {
 	if err != nil {
 		return fmt.Errorf("unlock: %w", err)
 	}
-	sem, done, err := r.semaphore()
+	sem, done, err := r.semaphore(ctx)
 	if err != nil {
 		return err
 	}
@@ -117,12 +117,13 @@ func (r *run) completeHolders(cmd *cobra.Command, args []string, _ string) ([]co
 	if len(args) > 0 || environment().Apply(r.root.PersistentFlags(), r.lookup) != nil {
 		return nil, cobra.ShellCompDirectiveNoFileComp
 	}
-	sem, done, err := r.semaphore()
+	ctx := cmd.Context()
+	sem, done, err := r.semaphore(ctx)
 	if err != nil {
 		return nil, cobra.ShellCompDirectiveNoFileComp
 	}
 	defer done()
-	ctx, cancel := r.withTimeout(cmd.Context())
+	ctx, cancel := r.withTimeout(ctx)
 	defer cancel()
 	st, err := sem.Get(ctx)
 	if err != nil {

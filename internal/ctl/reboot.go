@@ -45,7 +45,7 @@ func (r *run) reboot(ctx context.Context, reason string) error {
 		return fmt.Errorf("reboot: %w", err)
 	}
 	defer closeBus()
-	sem, done, err := r.semaphore()
+	sem, done, err := r.semaphore(ctx)
 	if err != nil {
 		return err
 	}

@@ -38,7 +38,7 @@ down. It needs --force, and it writes nothing when the value is valid.`,
 }
 
 func (r *run) repair(ctx context.Context, n int) error {
-	sem, done, err := r.semaphore()
+	sem, done, err := r.semaphore(ctx)
 	if err != nil {
 		return err
 	}

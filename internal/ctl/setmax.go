@@ -55,7 +55,7 @@ func (r *run) setMax(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	sem, done, err := r.semaphore()
+	sem, done, err := r.semaphore(ctx)
 	if err != nil {
 		return err
 	}

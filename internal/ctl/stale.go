@@ -36,7 +36,7 @@ are never removed this way; use unlock ID for them.`,
 }
 
 func (r *run) removeStale(ctx context.Context, olderThan time.Duration, reason string) error {
-	sem, done, err := r.semaphore()
+	sem, done, err := r.semaphore(ctx)
 	if err != nil {
 		return err
 	}

@@ -27,7 +27,7 @@ With --json it prints all of this as one JSON object.`,
 }
 
 func (r *run) status(ctx context.Context, _ []string) error {
-	sem, done, err := r.semaphore()
+	sem, done, err := r.semaphore(ctx)
 	if err != nil {
 		return err
 	}

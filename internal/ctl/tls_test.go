@@ -1,0 +1,54 @@
+package ctl_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/flatcar/locksmith/internal/embedetcd"
+	"github.com/flatcar/locksmith/internal/testcerts"
+)
+
+func TestTLSServerAuthWithCAOnly(t *testing.T) {
+	certs := testcerts.WriteT(t)
+	srv := embedetcd.StartConfigT(t, embedetcd.Config{TLS: &embedetcd.TLSFiles{CertFile: certs.ServerCert, KeyFile: certs.ServerKey}})
+	h := newHarness(t, srv)
+	if ep := srv.Endpoints()[0]; !strings.HasPrefix(ep, "https://") {
+		t.Fatalf("endpoint %s is not https", ep)
+	}
+	h.run("lock", "--etcd-cafile", certs.CACert).ok(t)
+	expectOutput(t, "status", h.run("status", "-etcd-cafile", certs.CACert).ok(t)[:len("Available: 0\nMax: 1\n")], "Available: 0\nMax: 1\n")
+
+	// The CA file from the environment, then from update.conf.
+	h.env["LOCKSMITHCTL_ETCD_CAFILE"] = certs.CACert
+	h.run("unlock").ok(t)
+	delete(h.env, "LOCKSMITHCTL_ETCD_CAFILE")
+	h.confFiles = []string{h.writeFile("update.conf", "LOCKSMITHD_ETCD_CAFILE="+certs.CACert+"\n")}
+	h.run("lock").ok(t)
+
+	// Without the CA the server is not trusted.
+	h.confFiles = nil
+	h.confFiles = []string{h.dir + "/absent.conf"}
+	h.run("status", "--timeout", "500ms").fails(t, 1, "create etcd client for https://", "x509: certificate signed by unknown authority")
+	// A CA file that is not there.
+	h.run("status", "--etcd-cafile", h.dir+"/nope.pem").fails(t, 1, "read etcd CA file", "nope.pem")
+}
+
+func TestTLSClientCertificateRequired(t *testing.T) {
+	certs := testcerts.WriteT(t)
+	srv := embedetcd.StartConfigT(t, embedetcd.Config{TLS: &embedetcd.TLSFiles{
+		CertFile: certs.ServerCert, KeyFile: certs.ServerKey, ClientCAFile: certs.CACert,
+	}})
+	h := newHarness(t, srv)
+	h.run("set-max", "2", "--etcd-cafile", certs.CACert, "--etcd-certfile", certs.ClientCert, "--etcd-keyfile", certs.ClientKey).ok(t)
+	h.env["LOCKSMITHCTL_ETCD_CAFILE"] = certs.CACert
+	h.env["LOCKSMITHCTL_ETCD_CERTFILE"] = certs.ClientCert
+	h.env["LOCKSMITHCTL_ETCD_KEYFILE"] = certs.ClientKey
+	expectOutput(t, "status", h.run("status").ok(t), "Available: 2\nMax: 2\n")
+
+	// The CA alone is not enough for this server.
+	delete(h.env, "LOCKSMITHCTL_ETCD_CERTFILE")
+	delete(h.env, "LOCKSMITHCTL_ETCD_KEYFILE")
+	h.run("status", "--timeout", "500ms").fails(t, 1, "create etcd client for https://")
+	// A certificate without its key is a usage error.
+	h.run("status", "--etcd-certfile", certs.ClientCert).fails(t, 2, "must be given together")
+}
