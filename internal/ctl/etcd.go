@@ -71,14 +71,19 @@ func (r *run) withTimeout(ctx context.Context) (context.Context, context.CancelF
 		fmt.Errorf("%w: no answer within %s (see --timeout)", errTimeout, r.opts.timeout))
 }
 
-// etcdError words the error of an etcd operation that ran under ctx: when
-// ctx ended first, the error says so and names the endpoints, as the
-// client's own error then only says "context deadline exceeded".
+// etcdError words the error of an etcd operation that ran under ctx. When
+// ctx ended first, the client's error says only "context deadline
+// exceeded" or "context canceled": a timeout then names the endpoints and
+// --timeout, a cancellation (SIGINT) says so.
 func (r *run) etcdError(ctx context.Context, err error) error {
-	if ctx.Err() == nil {
+	switch cause := context.Cause(ctx); {
+	case cause == nil:
 		return err
+	case errors.Is(cause, errTimeout):
+		return explain(err, "etcd at %s: %v", strings.Join(r.opts.endpoints, ","), cause)
+	default:
+		return explain(err, "interrupted (%v)", cause)
 	}
-	return explain(err, "etcd at %s: %v", strings.Join(r.opts.endpoints, ","), context.Cause(ctx))
 }
 
 // groupName names the group in messages.

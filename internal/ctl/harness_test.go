@@ -2,6 +2,7 @@ package ctl_test
 
 import (
 	"bytes"
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
@@ -102,9 +103,13 @@ type result struct {
 
 // run runs locksmithctl with args.
 func (h *harness) run(args ...string) result {
-	h.t.Helper()
+	return h.runContext(h.t.Context(), args...)
+}
+
+// runContext runs locksmithctl with args under ctx.
+func (h *harness) runContext(ctx context.Context, args ...string) result {
 	var stdout, stderr bytes.Buffer
-	err := h.cli(&stdout, &stderr).Run(h.t.Context(), args)
+	err := h.cli(&stdout, &stderr).Run(ctx, args)
 	return result{args: args, stdout: stdout.String(), stderr: stderr.String(), err: err, code: ctl.ExitCode(err)}
 }
 

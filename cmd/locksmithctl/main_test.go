@@ -1,0 +1,60 @@
+package main_test
+
+import (
+	"bytes"
+	"errors"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+
+	"github.com/flatcar/locksmith/internal/embedetcd"
+	"github.com/flatcar/locksmith/internal/testbin"
+)
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	testbin.Cleanup()
+	os.Exit(code)
+}
+
+// TestExitStatus runs the real program: main prints Run's error as one
+// line on stderr and maps it to the exit status.
+func TestExitStatus(t *testing.T) {
+	bin := testbin.Build(t, "github.com/flatcar/locksmith/cmd/locksmithctl")
+	srv := embedetcd.StartT(t)
+	for _, tt := range []struct {
+		args   []string
+		env    []string
+		code   int
+		stdout string
+		stderr string // prefix
+	}{
+		{[]string{"status"}, []string{"LOCKSMITHCTL_ENDPOINT=" + srv.Endpoints()[0], "LOCKSMITHCTL_GROUP="}, 0, "Available: 1\nMax: 1\n", ""},
+		{[]string{"-version"}, nil, 0, "locksmithctl version ", ""},
+		{[]string{"frobnicate"}, nil, 2, "", `locksmithctl: unknown command "frobnicate"`},
+		{[]string{"set-max", "-1"}, nil, 2, "", "locksmithctl: set-max: invalid maximum -1"},
+		{[]string{"status"}, []string{"LOCKSMITHCTL_TIMEOUT=soon"}, 2, "", `locksmithctl: invalid value "soon" in LOCKSMITHCTL_TIMEOUT (for --timeout)`},
+		{[]string{"status", "--endpoint", "http://127.0.0.1:1", "--timeout", "200ms"}, nil, 1, "", "locksmithctl: create etcd client for http://127.0.0.1:1"},
+	} {
+		cmd := exec.Command(bin, tt.args...)
+		cmd.Env = append(os.Environ(), tt.env...)
+		var stdout, stderr bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &stdout, &stderr
+		err := cmd.Run()
+		code := 0
+		var exitErr *exec.ExitError
+		if errors.As(err, &exitErr) {
+			code = exitErr.ExitCode()
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		if code != tt.code || !strings.HasPrefix(stdout.String(), tt.stdout) || !strings.HasPrefix(stderr.String(), tt.stderr) {
+			t.Errorf("locksmithctl %q: exit %d, stdout %q, stderr %q; want exit %d, stdout %q…, stderr %q…",
+				tt.args, code, stdout.String(), stderr.String(), tt.code, tt.stdout, tt.stderr)
+		}
+		if tt.code != 0 && strings.Count(stderr.String(), "\n") != 1 {
+			t.Errorf("locksmithctl %q: stderr is not one line: %q", tt.args, stderr.String())
+		}
+	}
+}
