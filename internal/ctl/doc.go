@@ -4,8 +4,8 @@
 // of exiting, so that tests drive it like a user would.
 //
 // Commands: status, lock [ID], unlock [ID], set-max N, reboot,
-// send-need-reboot, repair, help [COMMAND], completion SHELL, and the
-// --version flag. The text output keeps old locksmithctl's lines that
+// send-need-reboot, remove-stale, repair, help [COMMAND], completion SHELL,
+// and the --version flag. The text output keeps old locksmithctl's lines that
 // scripts parse ("Available: N", "Max: M", "Old-Max: X", the "MACHINE ID"
 // table); --json prints machine-readable output instead.
 //

@@ -41,7 +41,7 @@ func (o *options) register(fs *pflag.FlagSet) {
 	fs.StringVar(&o.password, "etcd-password", "", "etcd password")
 	fs.StringVar(&o.passwordFile, "etcd-password-file", "", "file whose first line is the etcd password")
 	fs.StringVar(&o.group, "group", "", "reboot group (default: the default group)")
-	fs.DurationVar(&o.timeout, "timeout", defaultTimeout, "time limit of each etcd or D-Bus operation and of the wait for a free slot; 0 means none")
+	fs.DurationVar(&o.timeout, "timeout", defaultTimeout, "time limit of connecting, of each etcd or D-Bus request and of the wait for a free slot; 0 means none (connecting to etcd still gives up after 5s)")
 	fs.BoolVar(&o.json, "json", false, "print JSON instead of text (status, set-max, repair, remove-stale)")
 	fs.StringVar(&o.dbusAddress, "dbus-address", defaultDBusAddress, "D-Bus system bus address (reboot, send-need-reboot)")
 }

@@ -111,6 +111,13 @@ func TestRebootWaitsForAFreeSlot(t *testing.T) {
 	if n := logind.RebootCalls(); n != 0 {
 		t.Fatalf("logind got %d Reboot calls while the slot was taken", n)
 	}
+	h.advance(time.Minute)
+	expectOutput(t, "status while reboot waits", h.run("status").ok(t), ""+
+		"Available: 0\nMax: 1\n\n"+
+		"MACHINE ID                        HOSTNAME  HELD FOR  REASON\n"+
+		"fedcba9876543210fedcba9876543210  -         1m0s      locksmithctl lock\n"+
+		"\nWAITING (in order)\n"+
+		thisID+"\n")
 	h.run("unlock", otherID).ok(t)
 	var r result
 	select {
