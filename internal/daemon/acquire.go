@@ -1,0 +1,134 @@
+package daemon
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/flatcar/locksmith/internal/clock"
+	"github.com/flatcar/locksmith/semaphore"
+	"github.com/flatcar/locksmith/strategy"
+)
+
+// takeSlot takes a slot of the semaphore with strategy etcd-lock (a slot
+// kept from before the reboot is reused as it is). With LockTTL, stale
+// holders are removed while it waits.
+func (m *Machine) takeSlot(ctx context.Context, reason string) error {
+	if m.cfg.Strategy != strategy.EtcdLock || m.slot == slotKept {
+		return nil
+	}
+	group := m.cfg.Group
+	if group == "" {
+		group = semaphore.DefaultGroup
+	}
+	m.enter(StateWaitingSlot, fmt.Sprintf("waiting for a reboot slot in group %q", group))
+	h := semaphore.Holder{
+		ID:         m.cfg.MachineID,
+		AcquiredAt: m.clock.Now(),
+		Hostname:   m.cfg.Hostname,
+		BootID:     m.cfg.BootID,
+		Reason:     reason,
+	}
+	actx, cancel := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	if m.cfg.LockTTL > 0 {
+		wg.Go(func() { m.removeStale(actx) })
+	}
+	err := m.d.Lock.Acquire(actx, h)
+	cancel()
+	wg.Wait()
+	if err != nil {
+		return fmt.Errorf("take a reboot slot: %w", err)
+	}
+	m.setSlot(slotForReboot, h)
+	m.enter(StateSlotTaken, fmt.Sprintf("reboot slot taken in group %q", group))
+	return nil
+}
+
+// removeStale runs while takeSlot waits, until ctx ends. Whenever the
+// semaphore is full (of others: once this machine holds a slot, nothing is
+// removed) and its oldest holder (by AcquiredAt; holders without
+// that fact never count) is older than LockTTL, it removes one holder with
+// RemoveStale and logs its facts. It waits on a clock timer set to the
+// moment the oldest holder turns stale and on changes of the semaphore,
+// never polling. Errors are logged and retried with back-off; so is a
+// RemoveStale that finds no stale holder after all. The Lock's notion of
+// age must use the same clock as the Machine.
+func (m *Machine) removeStale(ctx context.Context) {
+	b := backoff{initial: m.cfg.RetryInitial, max: m.cfg.RetryMax}
+	var st semaphore.State
+	var err error
+	fresh := false // whether st is current
+	for ctx.Err() == nil {
+		if !fresh {
+			st, err = m.d.Lock.Get(ctx)
+		}
+		fresh = false
+		if err == nil {
+			st, fresh, err = m.staleStep(ctx, st)
+		}
+		if err != nil && ctx.Err() == nil {
+			d := b.delay()
+			level := slog.LevelWarn
+			if errors.Is(err, semaphore.ErrNoStaleHolder) {
+				level = slog.LevelDebug // a holder left, or clocks disagree: look again later
+			}
+			m.log.Log(ctx, level, "stale-slot check failed; retrying", "error", err, "retry_in", d)
+			if clock.Sleep(ctx, m.clock, d) != nil {
+				return
+			}
+		}
+	}
+}
+
+// staleStep acts on st once: it removes a stale holder if one is due, or
+// waits until one is due or the semaphore changes. It returns the new state
+// and fresh true when the wait saw a change, fresh false when the caller
+// should read the semaphore again.
+func (m *Machine) staleStep(ctx context.Context, st semaphore.State) (semaphore.State, bool, error) {
+	oldest, ok := oldestHolder(st, m.cfg.MachineID)
+	if _, mine := st.Holder(m.cfg.MachineID); mine || st.Free() > 0 || !ok {
+		st, err := m.d.Lock.WaitChange(ctx, st.Revision)
+		return st, err == nil, err
+	}
+	// RemoveStale wants an age above the TTL, hence the nanosecond.
+	if due := oldest.AcquiredAt.Add(m.cfg.LockTTL + time.Nanosecond).Sub(m.clock.Now()); due > 0 {
+		wctx, cancel := clock.WithTimeout(ctx, m.clock, due)
+		defer cancel()
+		next, err := m.d.Lock.WaitChange(wctx, st.Revision)
+		if err == nil {
+			return next, true, nil
+		}
+		if ctx.Err() != nil || !errors.Is(context.Cause(wctx), context.DeadlineExceeded) {
+			return st, false, err
+		}
+		// The oldest holder has turned stale: fall through.
+	}
+	reason := fmt.Sprintf("held longer than the lock TTL %s while %s waited for a slot", m.cfg.LockTTL, m.cfg.MachineID)
+	removed, err := m.d.Lock.RemoveStale(ctx, m.cfg.LockTTL, m.cfg.MachineID, reason)
+	if err != nil {
+		return st, false, fmt.Errorf("remove a stale slot holder: %w", err)
+	}
+	age := m.clock.Now().Sub(removed.AcquiredAt).Round(time.Second)
+	m.log.Warn("removed a stale reboot slot holder", holderAttr(removed), "age", age, "lock_ttl", m.cfg.LockTTL)
+	return st, false, nil
+}
+
+// oldestHolder returns the holder of st, other than self, that took its
+// slot first among those that recorded when.
+func oldestHolder(st semaphore.State, self string) (semaphore.Holder, bool) {
+	var oldest semaphore.Holder
+	found := false
+	for _, h := range st.Holders {
+		if h.ID == self || h.AcquiredAt.IsZero() {
+			continue
+		}
+		if !found || h.AcquiredAt.Before(oldest.AcquiredAt) {
+			oldest, found = h, true
+		}
+	}
+	return oldest, found
+}

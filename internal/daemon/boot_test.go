@@ -1,0 +1,209 @@
+package daemon_test
+
+import (
+	"context"
+	"net"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/flatcar/locksmith/internal/daemon"
+	"github.com/flatcar/locksmith/semaphore"
+	"github.com/flatcar/locksmith/strategy"
+	clientv3 "go.etcd.io/etcd/client/v3"
+	"go.uber.org/zap"
+)
+
+// heldFromLastBoot makes m1 hold a slot taken in boot "boot-0".
+func heldFromLastBoot(t *testing.T, n *node) {
+	t.Helper()
+	if err := n.sem.Acquire(context.Background(), semaphore.Holder{ID: "m1", BootID: "boot-0", Reason: "reboot"}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestPostRebootChecksRetriedThenPass(t *testing.T) {
+	n := newNode(t)
+	heldFromLastBoot(t, n)
+	n.cfg.PostRebootChecks = []string{"first", "second"}
+	n.cfg.PostRebootTimeout = time.Hour
+	failures := 2
+	n.run.fn = func(_ context.Context, cmd string) error {
+		if cmd == "second" && failures > 0 {
+			failures--
+			return errTest
+		}
+		return nil
+	}
+	n.start()
+	for _, d := range []time.Duration{daemon.DefaultRetryInitial, 2 * daemon.DefaultRetryInitial} {
+		e := n.rec.waitFor(t, "a failed round", func(e daemon.Event) bool {
+			return e.State == daemon.StateCheckingHealth && strings.Contains(e.Status, "failed")
+		})
+		if !e.Holding || !strings.Contains(e.Status, `post-reboot check "second": test failure`) {
+			t.Fatalf("event %+v", e)
+		}
+		n.holds("m1", "boot-0")
+		n.advance(d)
+	}
+	n.rec.waitState(t, daemon.StateIdle)
+	n.free()
+	var ran []string
+	for len(n.run.calls) > 0 {
+		ran = append(ran, <-n.run.calls)
+	}
+	if want := "first second first second first second"; strings.Join(ran, " ") != want {
+		t.Fatalf("ran %q, want %q", ran, want)
+	}
+}
+
+func TestPostRebootChecksNeverPassKeepSlot(t *testing.T) {
+	n := newNode(t)
+	heldFromLastBoot(t, n)
+	n.cfg.PostRebootChecks = []string{"health"}
+	n.cfg.PostRebootTimeout = time.Minute
+	n.run.fn = func(context.Context, string) error { return errTest }
+	n.start()
+	for _, d := range []time.Duration{10 * time.Second, 20 * time.Second} { // rounds at 0s, 10s and 30s; 70s is too late
+		n.rec.waitFor(t, "a failed round", func(e daemon.Event) bool { return strings.Contains(e.Status, "retrying in "+d.String()) })
+		n.advance(d)
+	}
+	e := n.rec.waitState(t, daemon.StateHealthFailed)
+	if !e.Holding || !strings.Contains(e.Status, "KEEPING the reboot slot") || !strings.Contains(e.Status, "locksmithctl unlock m1") {
+		t.Fatalf("event %+v", e)
+	}
+	n.rec.waitNote(t, "STATUS="+e.Status)
+	n.logged("level=ERROR", "post-reboot checks failed", "3 rounds")
+	n.rec.waitState(t, daemon.StateIdle)
+	if err := n.stop(); err != nil {
+		t.Fatal(err)
+	}
+	n.holds("m1", "boot-0")
+}
+
+func TestPostRebootCheckStoppedAtTimeout(t *testing.T) {
+	n := newNode(t)
+	heldFromLastBoot(t, n)
+	n.cfg.PostRebootChecks = []string{"hangs"}
+	n.cfg.PostRebootTimeout = time.Minute
+	n.run.fn = func(ctx context.Context, _ string) error {
+		<-ctx.Done()
+		return context.Cause(ctx)
+	}
+	n.start()
+	n.advance(time.Minute)
+	e := n.rec.waitState(t, daemon.StateHealthFailed)
+	if !strings.Contains(e.Status, "deadline exceeded") {
+		t.Fatalf("status %q", e.Status)
+	}
+	n.holds("m1", "boot-0")
+}
+
+func TestKeptSlotIsReusedForTheNextReboot(t *testing.T) {
+	n := newNode(t)
+	heldFromLastBoot(t, n)
+	n.cfg.PostRebootChecks = []string{"health"}
+	n.run.fn = func(context.Context, string) error { return errTest }
+	n.start()
+	n.rec.waitState(t, daemon.StateHealthFailed)
+	n.upd.set(true, nil) // a fixed update arrives
+	n.rebootCalled()
+	n.holds("m1", "boot-0")
+	if err := n.stop(); err != nil {
+		t.Fatal(err)
+	}
+	n.holds("m1", "boot-0")
+}
+
+func TestStrategyOffReleasesAndExits(t *testing.T) {
+	n := newNode(t)
+	heldFromLastBoot(t, n)
+	n.cfg.Strategy = strategy.Off
+	n.deps.Updates, n.deps.Rebooter = nil, nil
+	n.start()
+	if err := n.wait(); err != nil {
+		t.Fatal(err)
+	}
+	n.free()
+	n.rec.waitState(t, daemon.StateStopped)
+}
+
+func TestStrategyRebootReleasesSlotOfThisBoot(t *testing.T) {
+	n := newNode(t)
+	if err := n.sem.Acquire(context.Background(), semaphore.Holder{ID: "m1", BootID: "boot-1"}); err != nil {
+		t.Fatal(err)
+	}
+	n.cfg.Strategy = strategy.Reboot
+	n.start()
+	n.rec.waitState(t, daemon.StateIdle)
+	n.free()
+	n.upd.set(true, nil)
+	n.rebootCalled()
+	n.free()
+}
+
+// silentEtcd returns a client of an endpoint that accepts connections and
+// never answers, like an etcd behind a black hole.
+func silentEtcd(t *testing.T) *clientv3.Client {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	c, err := clientv3.New(clientv3.Config{Endpoints: []string{l.Addr().String()}, Logger: zap.NewNop()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+func TestStrategyRebootWithUnreachableEtcd(t *testing.T) {
+	n := newNode(t)
+	c := silentEtcd(t)
+	n.deps.Lock = daemon.EtcdLock{Semaphore: semaphore.New(c, n.cfg.Group), Client: c}
+	n.cfg.Strategy = strategy.Reboot
+	n.start()
+	n.advance(daemon.DefaultProbeTimeout)
+	n.rec.waitState(t, daemon.StateIdle)
+	n.logged("level=WARN", "strategy reboot: cannot check etcd for a slot held by this machine", "locksmithctl unlock m1")
+	n.upd.set(true, nil)
+	n.rebootCalled()
+}
+
+func TestStrategyRebootWithoutLock(t *testing.T) {
+	n := newNode(t)
+	n.cfg.Strategy = strategy.Reboot
+	n.deps.Lock = nil
+	n.upd.set(true, nil)
+	n.start()
+	n.rebootCalled()
+	for _, e := range n.rec.all() {
+		if e.Holding {
+			t.Fatalf("strategy reboot held a slot: %+v", e)
+		}
+	}
+}
+
+func TestEtcdLockRetriesReadingTheSemaphore(t *testing.T) {
+	n := newNode(t)
+	c := silentEtcd(t)
+	n.deps.Lock = daemon.EtcdLock{Semaphore: semaphore.New(c, n.cfg.Group), Client: c}
+	n.start()
+	n.advance(daemon.DefaultProbeTimeout)
+	e := n.rec.waitFor(t, "a retry", func(e daemon.Event) bool {
+		return strings.HasPrefix(e.Status, "cannot read the semaphore, retrying in 10s")
+	})
+	if e.State != daemon.StateStarting {
+		t.Fatalf("event %+v", e)
+	}
+	n.advance(daemon.DefaultRetryInitial)
+	n.advance(daemon.DefaultProbeTimeout)
+	n.rec.waitFor(t, "a second retry", func(e daemon.Event) bool {
+		return strings.HasPrefix(e.Status, "cannot read the semaphore, retrying in 20s")
+	})
+	if err := n.stop(); err != nil {
+		t.Fatal(err)
+	}
+}

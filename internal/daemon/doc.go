@@ -1,0 +1,43 @@
+// Package daemon is the state machine of locksmithd, the reboot
+// coordinator that runs on every node.
+//
+// A [Machine] follows the life cycle of the design brief:
+//
+//  1. After boot it looks for a slot this machine holds in the semaphore.
+//     A slot recorded with the current boot id was taken in this boot for a
+//     reboot that has not happened yet: with strategy etcd-lock the machine
+//     carries on to that reboot (other strategies release it). A slot
+//     recorded with another boot id (or none) means the node has rebooted:
+//     the post-reboot checks run, retried with back-off until
+//     [Config.PostRebootTimeout], and then the slot is released. If the
+//     checks never pass, the slot is kept, so that the rollout halts on a
+//     bad update, and the machine says so in its log and status. This
+//     happens whatever the strategy; with strategies reboot and off the
+//     semaphore is read with a bounded timeout only, and an unreachable etcd
+//     is a warning, not an error.
+//  2. Strategy off ends here: Run returns nil.
+//  3. It waits until the [UpdateSource] says a reboot is needed.
+//  4. It waits for the reboot window, holding no slot.
+//  5. With strategy etcd-lock it takes a slot ([Lock.Acquire] blocks on a
+//     watch; with [Config.LockTTL] it also removes, one at a time, a holder
+//     older than the TTL while the semaphore is full). It then checks again
+//     that the window is open and a reboot still needed, and releases the
+//     slot and goes back to 3 if not.
+//  6. It runs the pre-reboot command, waits [Config.LoginDelay] once if
+//     people are logged in, checks window and update status once more and
+//     asks the [Rebooter] to reboot. If the host is still up after
+//     [Config.RebootTimeout], it releases the slot and reports the failure.
+//
+// Any failure on the way (a command, the reboot call, etcd, D-Bus) releases
+// the slot taken for this reboot and retries from 3 after a back-off. When
+// Run's context ends, the machine stops cleanly: a slot taken for a reboot
+// that was not requested yet is released (with a fresh, bounded context),
+// a reboot already requested keeps its slot.
+//
+// Every collaborator is a small interface defined here, so that the
+// machine can run against the real system (package service wires etcd,
+// D-Bus and files) or in-process stand-ins (tests and the fleet simulator),
+// with a [clock.Clock] that tests control. Progress is visible through
+// [Config.OnEvent], the [Notifier] (sd_notify STATUS=), the [Coordinator]
+// (coordinator.conf STATE=) and the logger.
+package daemon

@@ -1,0 +1,476 @@
+package daemon_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/flatcar/locksmith/internal/clock"
+	"github.com/flatcar/locksmith/internal/daemon"
+	"github.com/flatcar/locksmith/internal/embedetcd"
+	"github.com/flatcar/locksmith/internal/logind"
+	"github.com/flatcar/locksmith/semaphore"
+	"github.com/flatcar/locksmith/strategy"
+	clientv3 "go.etcd.io/etcd/client/v3"
+)
+
+// One real etcd serves every test of the package; each test uses its own
+// group (its name), hence its own key.
+var etcd *embedetcd.Server
+
+func TestMain(m *testing.M) {
+	os.Exit(run(m))
+}
+
+func run(m *testing.M) int {
+	dir, err := os.MkdirTemp("", "daemon-test-etcd-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer os.RemoveAll(dir)
+	etcd, err = embedetcd.Start(context.Background(), embedetcd.Config{Dir: dir})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer etcd.Close()
+	return m.Run()
+}
+
+// groups makes the group of each node unique, also across -count runs.
+var groups atomic.Int64
+
+// patience bounds every wait of a test for the machine under test.
+const patience = 30 * time.Second
+
+var epoch = time.Date(2026, 3, 5, 12, 0, 0, 0, time.UTC) // a Thursday
+
+// updates is an in-process UpdateSource.
+type updates struct {
+	mu      sync.Mutex
+	needed  bool
+	err     error // returned by RebootNeeded
+	changed chan struct{}
+}
+
+func newUpdates(needed bool) *updates { return &updates{needed: needed, changed: make(chan struct{})} }
+
+func (u *updates) set(needed bool, err error) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	u.needed, u.err = needed, err
+	close(u.changed)
+	u.changed = make(chan struct{})
+}
+
+func (u *updates) WaitRebootNeeded(ctx context.Context) (string, error) {
+	for {
+		u.mu.Lock()
+		needed, changed := u.needed, u.changed
+		u.mu.Unlock()
+		if needed {
+			return "test update", nil
+		}
+		select {
+		case <-changed:
+		case <-ctx.Done():
+			return "", ctx.Err()
+		}
+	}
+}
+
+func (u *updates) RebootNeeded(context.Context) (bool, error) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	return u.needed, u.err
+}
+
+// rebooter is an in-process Rebooter that records calls.
+type rebooter struct {
+	mu    sync.Mutex
+	err   error
+	calls chan struct{}
+}
+
+func newRebooter() *rebooter { return &rebooter{calls: make(chan struct{}, 100)} }
+
+func (r *rebooter) fail(err error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.err = err
+}
+
+func (r *rebooter) Reboot(context.Context) error {
+	r.mu.Lock()
+	err := r.err
+	r.mu.Unlock()
+	r.calls <- struct{}{}
+	return err
+}
+
+// runner is an in-process Runner: fn decides each command's outcome, and
+// every command run is sent on calls.
+type runner struct {
+	fn    func(ctx context.Context, cmd string) error
+	calls chan string
+}
+
+func newRunner(fn func(ctx context.Context, cmd string) error) *runner {
+	return &runner{fn: fn, calls: make(chan string, 100)}
+}
+
+func (r *runner) Run(ctx context.Context, cmd string) error {
+	r.calls <- cmd
+	return r.fn(ctx, cmd)
+}
+
+type sessions []logind.Session
+
+func (s sessions) InteractiveSessions(context.Context) ([]logind.Session, error) { return s, nil }
+
+// recorder collects what a machine reports.
+type recorder struct {
+	mu       sync.Mutex
+	events   []daemon.Event
+	notes    []string
+	states   []string
+	changed  chan struct{}
+	consumed int // events before this index were matched by waitFor
+}
+
+func newRecorder() *recorder { return &recorder{changed: make(chan struct{})} }
+
+func (r *recorder) onEvent(e daemon.Event) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.events = append(r.events, e)
+	close(r.changed)
+	r.changed = make(chan struct{})
+}
+
+func (r *recorder) Notify(s string) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.notes = append(r.notes, s)
+	close(r.changed)
+	r.changed = make(chan struct{})
+	return nil
+}
+
+// waitNote waits until an sd_notify message equal to s was sent.
+func (r *recorder) waitNote(t *testing.T, s string) {
+	t.Helper()
+	deadline := time.After(patience)
+	for {
+		r.mu.Lock()
+		found, changed := slices.Contains(r.notes, s), r.changed
+		r.mu.Unlock()
+		if found {
+			return
+		}
+		select {
+		case <-changed:
+		case <-deadline:
+			t.Fatalf("no notification %q", s)
+		}
+	}
+}
+
+// all returns a copy of the events so far.
+func (r *recorder) all() []daemon.Event {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return slices.Clone(r.events)
+}
+
+// snapshot returns copies of the notifications and coordinator states.
+func (r *recorder) snapshot() (notes, states []string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return slices.Clone(r.notes), slices.Clone(r.states)
+}
+
+func (r *recorder) SetState(s string) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.states = append(r.states, s)
+	return nil
+}
+
+// waitFor returns the first event after those matched before that
+// satisfies ok, waiting for it.
+func (r *recorder) waitFor(t *testing.T, what string, ok func(daemon.Event) bool) daemon.Event {
+	t.Helper()
+	deadline := time.After(patience)
+	for {
+		r.mu.Lock()
+		for i := r.consumed; i < len(r.events); i++ {
+			if ok(r.events[i]) {
+				r.consumed = i + 1
+				e := r.events[i]
+				r.mu.Unlock()
+				return e
+			}
+		}
+		changed := r.changed
+		r.mu.Unlock()
+		select {
+		case <-changed:
+		case <-deadline:
+			t.Fatalf("no event %s; events: %s", what, r.describe())
+		}
+	}
+}
+
+// waitState waits for the next event in state s.
+func (r *recorder) waitState(t *testing.T, s daemon.State) daemon.Event {
+	t.Helper()
+	return r.waitFor(t, "in state "+string(s), func(e daemon.Event) bool { return e.State == s })
+}
+
+func (r *recorder) describe() string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var b strings.Builder
+	for _, e := range r.events {
+		fmt.Fprintf(&b, "\n  %s holding=%v %q", e.State, e.Holding, e.Status)
+	}
+	return b.String()
+}
+
+// node is one machine under test with its in-process collaborators, a
+// real semaphore on the shared etcd and a fake clock.
+type node struct {
+	t      *testing.T
+	clk    *clock.Fake
+	client *clientv3.Client
+	sem    *semaphore.Semaphore
+	upd    *updates
+	reb    *rebooter
+	run    *runner
+	rec    *recorder
+	logs   *logBuffer
+	cfg    daemon.Config
+	deps   daemon.Deps
+	cancel context.CancelFunc
+	done   chan error
+}
+
+// newNode prepares a machine of strategy etcd-lock in the test's own group,
+// needing no reboot yet. mod may change the configuration before start.
+func newNode(t *testing.T) *node {
+	t.Helper()
+	clk := clock.NewFake(epoch)
+	client := etcd.ClientT(t)
+	group := fmt.Sprintf("%s-%d", t.Name(), groups.Add(1))
+	sem := semaphore.New(client, group, semaphore.WithClock(clk.Now))
+	t.Cleanup(func() { _ = sem.Close() })
+	n := &node{
+		t: t, clk: clk, client: client, sem: sem,
+		upd: newUpdates(false), reb: newRebooter(),
+		run: newRunner(func(context.Context, string) error { return nil }),
+		rec: newRecorder(), logs: &logBuffer{},
+	}
+	n.cfg = daemon.Config{
+		Strategy:  strategy.EtcdLock,
+		Group:     group,
+		MachineID: "m1",
+		BootID:    "boot-1",
+		Hostname:  "node1",
+		OnEvent:   n.rec.onEvent,
+	}
+	n.deps = daemon.Deps{
+		Lock:        daemon.EtcdLock{Semaphore: sem, Client: client},
+		Updates:     n.upd,
+		Rebooter:    n.reb,
+		Runner:      n.run,
+		Clock:       clk,
+		Logger:      slog.New(slog.NewTextHandler(n.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		Notifier:    n.rec,
+		Coordinator: n.rec,
+	}
+	return n
+}
+
+// start runs the machine in the background; the test's end stops it.
+func (n *node) start() {
+	n.t.Helper()
+	m, err := daemon.New(n.cfg, n.deps)
+	if err != nil {
+		n.t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	n.cancel, n.done = cancel, make(chan error, 1)
+	go func() { n.done <- m.Run(ctx) }()
+	n.t.Cleanup(func() { n.stop() })
+}
+
+// stop cancels Run's context (as SIGTERM or the host going down does) and
+// waits for Run to return.
+func (n *node) stop() error {
+	n.t.Helper()
+	n.cancel()
+	return n.wait()
+}
+
+// wait waits for Run to return.
+func (n *node) wait() error {
+	n.t.Helper()
+	select {
+	case err := <-n.done:
+		n.done <- err // later calls see it too
+		return err
+	case <-time.After(patience):
+		n.t.Fatalf("Run did not return; events: %s", n.rec.describe())
+		return nil
+	}
+}
+
+// rebooted returns a node for the same machine after a reboot: same clock,
+// semaphore and stand-ins, a new boot id and a fresh recorder.
+func (n *node) rebooted(bootID string) *node {
+	m := *n
+	m.rec = newRecorder()
+	m.cfg.BootID = bootID
+	m.cfg.OnEvent = m.rec.onEvent
+	m.deps.Notifier, m.deps.Coordinator = m.rec, m.rec
+	return &m
+}
+
+// advance waits until the machine waits for a timer of d, then moves the
+// clock by d.
+func (n *node) advance(d time.Duration) {
+	n.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), patience)
+	defer cancel()
+	if err := n.clk.BlockUntilTimer(ctx, d); err != nil {
+		n.t.Fatalf("no timer of %s: %v; events: %s", d, err, n.rec.describe())
+	}
+	n.clk.Advance(d)
+}
+
+// rebootCalled waits for the next Reboot call.
+func (n *node) rebootCalled() {
+	n.t.Helper()
+	select {
+	case <-n.reb.calls:
+	case <-time.After(patience):
+		n.t.Fatalf("Reboot was not called; events: %s", n.rec.describe())
+	}
+}
+
+// noRebootCall fails if Reboot was called and not yet consumed.
+func (n *node) noRebootCall() {
+	n.t.Helper()
+	select {
+	case <-n.reb.calls:
+		n.t.Fatal("Reboot was called")
+	default:
+	}
+}
+
+// holders returns the holders of the node's semaphore.
+func (n *node) holders() []semaphore.Holder {
+	n.t.Helper()
+	st, err := n.sem.Get(context.Background())
+	if err != nil {
+		n.t.Fatal(err)
+	}
+	return st.Holders
+}
+
+// holds fails unless the semaphore's only holder is id with boot id boot.
+func (n *node) holds(id, boot string) semaphore.Holder {
+	n.t.Helper()
+	hs := n.holders()
+	if len(hs) != 1 || hs[0].ID != id || hs[0].BootID != boot {
+		n.t.Fatalf("holders %+v, want only %s with boot id %s", hs, id, boot)
+	}
+	return hs[0]
+}
+
+// free fails unless the semaphore has no holder.
+func (n *node) free() {
+	n.t.Helper()
+	if hs := n.holders(); len(hs) != 0 {
+		n.t.Fatalf("holders %+v, want none", hs)
+	}
+}
+
+var errTest = errors.New("test failure")
+
+// logBuffer collects log output safely from many goroutines.
+type logBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *logBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *logBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// logged fails unless a log line contains every one of parts.
+func (n *node) logged(parts ...string) {
+	n.t.Helper()
+	for _, line := range strings.Split(n.logs.String(), "\n") {
+		all := true
+		for _, p := range parts {
+			all = all && strings.Contains(line, p)
+		}
+		if all {
+			return
+		}
+	}
+	n.t.Fatalf("no log line with %q in:\n%s", parts, n.logs.String())
+}
+
+// gaveUp waits for the machine to give up an attempt with a status
+// containing reason, and checks that it released its slot and did not
+// reboot.
+func (n *node) gaveUp(reason string) daemon.Event {
+	n.t.Helper()
+	e := n.rec.waitState(n.t, daemon.StateRetrying)
+	if !strings.Contains(e.Status, reason) || e.Holding {
+		n.t.Fatalf("retrying event %+v, want one without a slot because of %q", e, reason)
+	}
+	n.free()
+	n.noRebootCall()
+	return e
+}
+
+// backToIdle checks that the machine gives up because of reason, waits
+// the first back-off delay and goes back to waiting for a reboot to be
+// needed.
+func (n *node) backToIdle(reason string) {
+	n.t.Helper()
+	n.gaveUp(reason)
+	n.advance(daemon.DefaultRetryInitial)
+	n.rec.waitState(n.t, daemon.StateIdle)
+}
+
+// schedule parses spec in UTC.
+func schedule(t *testing.T, spec string) strategy.Schedule {
+	t.Helper()
+	s, err := strategy.ParseSchedule(spec, time.UTC)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}

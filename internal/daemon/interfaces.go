@@ -1,0 +1,70 @@
+package daemon
+
+import (
+	"context"
+	"time"
+
+	"github.com/flatcar/locksmith/internal/logind"
+	"github.com/flatcar/locksmith/semaphore"
+)
+
+// Lock is the semaphore of the machine's reboot group. *semaphore.Semaphore
+// provides every method but WaitChange; [EtcdLock] adds it.
+type Lock interface {
+	// Get reads the semaphore.
+	Get(ctx context.Context) (semaphore.State, error)
+	// Acquire blocks until h holds a slot; it returns nil at once if h.ID
+	// already holds one. An error means no slot was taken.
+	Acquire(ctx context.Context, h semaphore.Holder) error
+	// Release frees the slot of id; semaphore.ErrNotHolder if it holds none.
+	Release(ctx context.Context, id string) error
+	// RemoveStale removes one holder older than maxAge, recording by and
+	// reason, and returns it; semaphore.ErrNoStaleHolder if there is none.
+	RemoveStale(ctx context.Context, maxAge time.Duration, by, reason string) (semaphore.Holder, error)
+	// WaitChange blocks until the semaphore's value is no longer the one
+	// at revision rev and returns the new state.
+	WaitChange(ctx context.Context, rev int64) (semaphore.State, error)
+}
+
+// UpdateSource says whether the host needs a reboot (update_engine, sentinel
+// files, or a stand-in).
+type UpdateSource interface {
+	// WaitRebootNeeded blocks until a reboot is needed and returns a short
+	// description of why, for logs (e.g. "update_engine: version 4081.2.0").
+	WaitRebootNeeded(ctx context.Context) (string, error)
+	// RebootNeeded reports whether a reboot is still needed now.
+	RebootNeeded(ctx context.Context) (bool, error)
+}
+
+// Rebooter reboots the host.
+type Rebooter interface {
+	// Reboot asks for a reboot and returns nil once the request is accepted
+	// (the host then goes down, and Run's context ends), or why it was not.
+	Reboot(ctx context.Context) error
+}
+
+// Sessions lists the people logged in, to delay a reboot for them.
+type Sessions interface {
+	// InteractiveSessions returns the interactive sessions (nil if none).
+	InteractiveSessions(ctx context.Context) ([]logind.Session, error)
+}
+
+// Runner runs operator commands: post-reboot checks and the pre-reboot
+// command. [ShellRunner] runs them with /bin/sh.
+type Runner interface {
+	// Run runs command and returns nil if it exits with status 0, or an
+	// error saying how it failed. When ctx ends, the command is stopped.
+	Run(ctx context.Context, command string) error
+}
+
+// Notifier receives sd_notify messages ("READY=1", "STATUS=…",
+// "WATCHDOG=1", "STOPPING=1"); *sdnotify.Notifier is one.
+type Notifier interface {
+	Notify(state string) error
+}
+
+// Coordinator receives the STATE= of coordinator.conf; coordinator.File is
+// one.
+type Coordinator interface {
+	SetState(state string) error
+}

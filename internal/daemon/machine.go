@@ -1,0 +1,278 @@
+package daemon
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync/atomic"
+	"time"
+
+	"github.com/flatcar/locksmith/internal/clock"
+	"github.com/flatcar/locksmith/semaphore"
+	"github.com/flatcar/locksmith/strategy"
+)
+
+// Defaults used for zero durations in [Config].
+const (
+	DefaultRebootTimeout = 10 * time.Minute
+	DefaultProbeTimeout  = 10 * time.Second
+	DefaultRetryInitial  = 10 * time.Second
+	DefaultRetryMax      = 10 * time.Minute
+	DefaultCheckRetryMax = time.Minute
+)
+
+// Config is what a [Machine] needs to know. Zero durations marked so select
+// their defaults.
+type Config struct {
+	// Strategy is strategy.EtcdLock, strategy.Reboot or strategy.Off.
+	Strategy strategy.Strategy
+	// Schedule holds the reboot windows; the zero Schedule is always open.
+	Schedule strategy.Schedule
+	// Group is the reboot group, for messages ("" is the default group).
+	Group string
+	// MachineID is the holder id in the semaphore. Required.
+	MachineID string
+	// BootID identifies the current boot. Required.
+	BootID string
+	// Hostname is recorded with the slot.
+	Hostname string
+
+	// PostRebootChecks are commands that must all exit 0 after a reboot
+	// before the slot is released.
+	PostRebootChecks []string
+	// PostRebootTimeout bounds how long the checks are retried; 0 runs
+	// them once, without a time limit.
+	PostRebootTimeout time.Duration
+	// PreRebootCommand runs after the slot is taken, before the reboot;
+	// "" for none.
+	PreRebootCommand string
+	// LoginDelay is how long the reboot waits, once, while people are
+	// logged in; 0 for no delay.
+	LoginDelay time.Duration
+	// LockTTL enables the removal of holders older than it while waiting
+	// on a full semaphore; 0 disables it.
+	LockTTL time.Duration
+	// RebootTimeout is how long the host may stay up after the reboot was
+	// requested before the attempt counts as failed; 0 selects
+	// DefaultRebootTimeout.
+	RebootTimeout time.Duration
+	// ProbeTimeout bounds reading and releasing the slot with strategies
+	// reboot and off, and the release at shutdown; 0 selects
+	// DefaultProbeTimeout.
+	ProbeTimeout time.Duration
+	// RetryInitial and RetryMax bound the back-off between failed attempts
+	// (and between tries to reach etcd at start); 0 selects
+	// DefaultRetryInitial and DefaultRetryMax. Post-reboot checks are
+	// retried from RetryInitial up to DefaultCheckRetryMax.
+	RetryInitial, RetryMax time.Duration
+	// WatchdogInterval is how often WATCHDOG=1 is sent; 0 sends none.
+	WatchdogInterval time.Duration
+
+	// OnEvent, if set, is called with every [Event], synchronously from
+	// Run's goroutine: it must return quickly and must not call the
+	// Machine.
+	OnEvent func(Event)
+}
+
+// Deps are the collaborators of a [Machine].
+type Deps struct {
+	// Lock is the semaphore of the group. Required with strategy
+	// etcd-lock; with the other strategies it is only read at start to
+	// release a slot this machine holds, and may be nil.
+	Lock Lock
+	// Updates says when a reboot is needed. Required unless the strategy
+	// is off.
+	Updates UpdateSource
+	// Rebooter reboots. Required unless the strategy is off.
+	Rebooter Rebooter
+	// Sessions lists logged-in people for the login delay; nil disables
+	// the delay.
+	Sessions Sessions
+	// Runner runs the checks and the pre-reboot command; nil selects
+	// ShellRunner.
+	Runner Runner
+	// Clock; nil selects clock.Real.
+	Clock clock.Clock
+	// Logger; nil discards logs.
+	Logger *slog.Logger
+	// Notifier receives sd_notify messages; nil for none.
+	Notifier Notifier
+	// Coordinator receives the coordinator.conf state; nil for none.
+	Coordinator Coordinator
+}
+
+// ErrInvalidConfig is wrapped by the errors of [New].
+var ErrInvalidConfig = errors.New("invalid daemon configuration")
+
+// slotKind says why the machine holds a slot, which decides when it gives
+// it back.
+type slotKind int
+
+const (
+	slotNone      slotKind = iota
+	slotForReboot          // taken (in this boot) for a reboot not yet done: released on failure and at shutdown
+	slotKept               // from before the reboot, kept because the checks failed: released only when they pass
+)
+
+// Machine is the state machine of one node. Make it with [New]; call Run
+// once.
+type Machine struct {
+	cfg   Config
+	d     Deps
+	clock clock.Clock
+	log   *slog.Logger
+	ran   atomic.Bool
+
+	// Fields below are used by Run's goroutine only.
+	state           State
+	status          string
+	slot            slotKind
+	holder          semaphore.Holder
+	rebootRequested bool
+	loginDelayDone  bool
+	retry           backoff
+}
+
+// New checks cfg and deps and returns a Machine. It returns an error
+// wrapping [ErrInvalidConfig] if a required field or collaborator is
+// missing or a duration is negative.
+func New(cfg Config, deps Deps) (*Machine, error) {
+	if err := check(cfg, deps); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrInvalidConfig, err)
+	}
+	cfg.RebootTimeout = cmpOr(cfg.RebootTimeout, DefaultRebootTimeout)
+	cfg.ProbeTimeout = cmpOr(cfg.ProbeTimeout, DefaultProbeTimeout)
+	cfg.RetryInitial = cmpOr(cfg.RetryInitial, DefaultRetryInitial)
+	cfg.RetryMax = max(cmpOr(cfg.RetryMax, DefaultRetryMax), cfg.RetryInitial)
+	if deps.Runner == nil {
+		deps.Runner = ShellRunner{}
+	}
+	if deps.Clock == nil {
+		deps.Clock = clock.Real
+	}
+	if deps.Logger == nil {
+		deps.Logger = slog.New(slog.DiscardHandler)
+	}
+	return &Machine{
+		cfg:   cfg,
+		d:     deps,
+		clock: deps.Clock,
+		log:   deps.Logger,
+		retry: backoff{initial: cfg.RetryInitial, max: cfg.RetryMax},
+	}, nil
+}
+
+func cmpOr(d, def time.Duration) time.Duration {
+	if d == 0 {
+		return def
+	}
+	return d
+}
+
+func check(cfg Config, d Deps) error {
+	switch cfg.Strategy {
+	case strategy.EtcdLock:
+		if d.Lock == nil {
+			return errors.New("strategy etcd-lock needs a Lock")
+		}
+	case strategy.Reboot, strategy.Off:
+	default:
+		return fmt.Errorf("unknown strategy %q", cfg.Strategy)
+	}
+	if cfg.Strategy != strategy.Off && (d.Updates == nil || d.Rebooter == nil) {
+		return fmt.Errorf("strategy %s needs an UpdateSource and a Rebooter", cfg.Strategy)
+	}
+	if cfg.MachineID == "" || cfg.BootID == "" {
+		return errors.New("machine id and boot id are required")
+	}
+	for _, d := range []struct {
+		name string
+		v    time.Duration
+	}{
+		{"post-reboot timeout", cfg.PostRebootTimeout}, {"login delay", cfg.LoginDelay},
+		{"lock TTL", cfg.LockTTL}, {"reboot timeout", cfg.RebootTimeout},
+		{"probe timeout", cfg.ProbeTimeout}, {"retry initial", cfg.RetryInitial},
+		{"retry max", cfg.RetryMax}, {"watchdog interval", cfg.WatchdogInterval},
+	} {
+		if d.v < 0 {
+			return fmt.Errorf("negative %s %s", d.name, d.v)
+		}
+	}
+	return nil
+}
+
+// Run runs the machine until ctx ends (the usual end: SIGTERM, or the host
+// going down for the reboot) and returns nil then, after releasing a slot
+// taken for a reboot not yet requested. With strategy off it returns nil
+// once the start-up work (step 1 of the package's life cycle) is done. It
+// returns an error only if called twice.
+func (m *Machine) Run(ctx context.Context) error {
+	if m.ran.Swap(true) {
+		return errors.New("daemon: Machine.Run called twice")
+	}
+	stopWatchdog := m.startWatchdog()
+	defer stopWatchdog()
+	m.enter(StateStarting, "starting")
+	m.notify("READY=1")
+	if m.afterBoot(ctx) == nil && m.cfg.Strategy != strategy.Off {
+		m.loop(ctx)
+	}
+	m.stop(ctx)
+	return nil
+}
+
+// loop makes attempts to reboot until one succeeds (and the host goes
+// down, ending ctx) or ctx ends.
+func (m *Machine) loop(ctx context.Context) {
+	for ctx.Err() == nil {
+		err := m.attempt(ctx)
+		if ctx.Err() != nil {
+			return
+		}
+		if errors.Is(err, ErrNotNeeded) {
+			m.retry.reset() // the next reboot is a new story
+		}
+		d := m.retry.delay()
+		m.log.Warn("reboot attempt ended", "error", err, "retry_in", d)
+		m.enter(StateRetrying, fmt.Sprintf("retrying in %s: %v", d, err))
+		if clock.Sleep(ctx, m.clock, d) != nil {
+			return
+		}
+	}
+}
+
+// stop releases a slot taken for a reboot that was not requested, with a
+// fresh bounded context since ctx has ended, and says goodbye.
+func (m *Machine) stop(ctx context.Context) {
+	m.release(ctx, "shutting down before the reboot was requested")
+	status := "stopped"
+	switch {
+	case m.rebootRequested:
+		status = "stopped; reboot requested, keeping the slot until after the reboot"
+	case m.slot == slotKept:
+		status = "stopped; keeping the slot of the failed post-reboot checks"
+	}
+	m.enter(StateStopped, status)
+	m.notify("STOPPING=1")
+}
+
+// startWatchdog sends WATCHDOG=1 every WatchdogInterval until the returned
+// function is called.
+func (m *Machine) startWatchdog() (stop func()) {
+	if m.cfg.WatchdogInterval <= 0 || m.d.Notifier == nil {
+		return func() {}
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for clock.Sleep(ctx, m.clock, m.cfg.WatchdogInterval) == nil {
+			m.notify("WATCHDOG=1")
+		}
+	}()
+	return func() {
+		cancel()
+		<-done
+	}
+}

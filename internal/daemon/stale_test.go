@@ -1,0 +1,88 @@
+package daemon_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/flatcar/locksmith/internal/daemon"
+	"github.com/flatcar/locksmith/semaphore"
+)
+
+func TestLockTTLRemovesStaleHolder(t *testing.T) {
+	n := newNode(t)
+	n.cfg.LockTTL = time.Hour
+	if err := n.sem.Acquire(context.Background(), semaphore.Holder{ID: "dead", Hostname: "gone", BootID: "b-dead"}); err != nil {
+		t.Fatal(err)
+	}
+	n.upd.set(true, nil)
+	n.start()
+	n.rec.waitState(t, daemon.StateWaitingSlot)
+	n.advance(time.Hour + time.Nanosecond) // the moment "dead" turns stale
+	n.rec.waitState(t, daemon.StateSlotTaken)
+	n.rebootCalled()
+	st, err := n.sem.Get(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.LastRemoval == nil || st.LastRemoval.Holder.ID != "dead" || st.LastRemoval.By != "m1" {
+		t.Fatalf("last removal %+v, want dead removed by m1", st.LastRemoval)
+	}
+	n.holds("m1", "boot-1")
+	n.logged("level=WARN", "removed a stale reboot slot holder", "holder.id=dead", "holder.hostname=gone", "holder.boot_id=b-dead", "age=1h0m0s")
+}
+
+func TestLockTTLLeavesFreshHolder(t *testing.T) {
+	n := newNode(t)
+	n.cfg.LockTTL = time.Hour
+	if err := n.sem.Acquire(context.Background(), semaphore.Holder{ID: "busy"}); err != nil {
+		t.Fatal(err)
+	}
+	n.upd.set(true, nil)
+	n.start()
+	n.rec.waitState(t, daemon.StateWaitingSlot)
+	ctx, cancel := context.WithTimeout(context.Background(), patience)
+	defer cancel()
+	if err := n.clk.BlockUntilTimer(ctx, time.Hour+time.Nanosecond); err != nil {
+		t.Fatal(err)
+	}
+	n.clk.Advance(30 * time.Minute)
+	if err := n.sem.Release(context.Background(), "busy"); err != nil {
+		t.Fatal(err)
+	}
+	n.rec.waitState(t, daemon.StateSlotTaken)
+	n.rebootCalled()
+	st, err := n.sem.Get(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.LastRemoval != nil {
+		t.Fatalf("removed %+v although it was not stale", st.LastRemoval)
+	}
+}
+
+func TestLockTTLWaitsForFullSemaphore(t *testing.T) {
+	n := newNode(t)
+	n.cfg.LockTTL = time.Hour
+	ctx := context.Background()
+	if _, err := n.sem.SetMax(ctx, 2); err != nil {
+		t.Fatal(err)
+	}
+	// A stale holder in a semaphore that is not full is left alone: the
+	// node gets the free slot.
+	if err := n.sem.Acquire(ctx, semaphore.Holder{ID: "old"}); err != nil {
+		t.Fatal(err)
+	}
+	n.clk.Advance(2 * time.Hour)
+	n.upd.set(true, nil)
+	n.start()
+	n.rec.waitState(t, daemon.StateSlotTaken)
+	n.rebootCalled()
+	st, err := n.sem.Get(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.LastRemoval != nil || len(st.Holders) != 2 {
+		t.Fatalf("state %+v, want old and m1 holding, no removal", st)
+	}
+}
