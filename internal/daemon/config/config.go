@@ -1,0 +1,208 @@
+// Package config reads locksmithd's configuration from its command line and
+// environment, validates every value and returns [Settings].
+//
+// Every flag --some-flag can also be set as LOCKSMITHD_SOME_FLAG; some
+// flags also read the variables of old locksmith (REBOOT_STRATEGY,
+// REBOOT_WINDOW_START, REBOOT_WINDOW_LENGTH) and --dbus-address reads the
+// standard DBUS_SYSTEM_BUS_ADDRESS. A flag on the command line wins over the
+// environment. Legacy single-dash long flags (-endpoint=URL) work.
+//
+// An invalid value is an error wrapping [ErrInvalid] that names where the
+// value came from (the flag, or the variable and its flag) and quotes it.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/spf13/pflag"
+
+	"github.com/flatcar/locksmith/internal/coordinator"
+	"github.com/flatcar/locksmith/internal/envflag"
+	"github.com/flatcar/locksmith/internal/etcdclient"
+	"github.com/flatcar/locksmith/internal/hostid"
+	"github.com/flatcar/locksmith/strategy"
+)
+
+// ErrInvalid is wrapped by every error of [Parse] that is due to the
+// configuration; locksmithd exits with status 2 on it.
+var ErrInvalid = errors.New("invalid configuration")
+
+// ErrHelp is returned by [Parse] after printing the usage for --help.
+var ErrHelp = pflag.ErrHelp
+
+// DefaultDBusAddress is the system bus of a Linux host.
+const DefaultDBusAddress = "unix:path=/var/run/dbus/system_bus_socket"
+
+// Settings is the validated configuration of locksmithd.
+type Settings struct {
+	Strategy          strategy.Strategy
+	Schedule          strategy.Schedule // windows in their time zone; empty means always open
+	Etcd              etcdclient.Config
+	Group             string
+	PostRebootChecks  []string
+	PostRebootTimeout time.Duration
+	Sentinels         []string // absolute paths
+	UpdateEngine      bool
+	PreRebootCommand  string
+	LoginDelay        time.Duration
+	LockTTL           time.Duration
+	RebootTimeout     time.Duration
+	DBusAddress       string
+	MachineIDFile     string
+	BootIDFile        string
+	CoordinatorFile   string
+	LogLevel          slog.Level
+}
+
+// env maps the flags to variables.
+var env = envflag.Env{Prefix: "LOCKSMITHD", Aliases: map[string][]string{
+	"reboot-strategy":      {"REBOOT_STRATEGY"},
+	"reboot-window-start":  {"REBOOT_WINDOW_START"},
+	"reboot-window-length": {"REBOOT_WINDOW_LENGTH"},
+	"dbus-address":         {"DBUS_SYSTEM_BUS_ADDRESS"},
+}}
+
+// flags holds the raw values of the flags.
+type flags struct {
+	strategy, windowStart, windowLength, windows, timezone string
+	etcd                                                   etcdclient.Config
+	s                                                      Settings
+	logLevel                                               string
+}
+
+func (f *flags) register(fs *pflag.FlagSet) {
+	fs.StringVar(&f.strategy, "reboot-strategy", "", `what to do when a reboot is needed: "etcd-lock" (take a slot of the group's semaphore in etcd first), "reboot" (reboot in the window without etcd) or "off" (never reboot); empty means "reboot"`)
+	fs.StringVar(&f.windowStart, "reboot-window-start", "", `start of the reboot window, "[Day ]HH:MM" (e.g. "Thu 04:00"; without a day: every day)`)
+	fs.StringVar(&f.windowLength, "reboot-window-length", "", `length of the reboot window, a duration such as "1h30m"`)
+	fs.StringVar(&f.windows, "reboot-windows", "", `reboot windows in the extended form "[days ]HH:MM length; ...", e.g. "Mon-Fri 04:00 1h; Sat,Sun 02:00 4h" (instead of --reboot-window-start/--reboot-window-length)`)
+	fs.StringVar(&f.timezone, "timezone", "", `time zone of the reboot windows: an IANA name such as "Europe/Berlin", "UTC", or "Local" (the host's zone, the default)`)
+	fs.StringSliceVar(&f.etcd.Endpoints, "endpoint", []string{etcdclient.DefaultEndpoint}, "etcd endpoint URLs, comma-separated or repeated")
+	fs.StringVar(&f.etcd.CAFile, "etcd-cafile", "", "PEM file of the CA that signed the etcd servers' certificates")
+	fs.StringVar(&f.etcd.CertFile, "etcd-certfile", "", "PEM client certificate for etcd (with --etcd-keyfile)")
+	fs.StringVar(&f.etcd.KeyFile, "etcd-keyfile", "", "PEM key of the etcd client certificate")
+	fs.StringVar(&f.etcd.Username, "etcd-username", "", "etcd user name")
+	fs.StringVar(&f.etcd.Password, "etcd-password", "", "etcd password")
+	fs.StringVar(&f.etcd.PasswordFile, "etcd-password-file", "", "file whose first line is the etcd password (instead of --etcd-password)")
+	fs.StringVar(&f.s.Group, "group", "", "reboot group: nodes of a group share one semaphore (empty: the default group)")
+	fs.StringArrayVar(&f.s.PostRebootChecks, "post-reboot-check", nil, "shell command that must exit 0 after a reboot before the slot is released; repeat for several (the environment gives one)")
+	fs.DurationVar(&f.s.PostRebootTimeout, "post-reboot-timeout", 30*time.Minute, "how long failing post-reboot checks are retried; after that the slot is kept and the rollout halts (0: run them once)")
+	fs.StringSliceVar(&f.s.Sentinels, "reboot-sentinel", nil, "absolute path of a file whose existence means a reboot is needed (e.g. /var/run/reboot-required); comma-separated or repeated")
+	fs.BoolVar(&f.s.UpdateEngine, "update-engine", true, "wait for update_engine (com.coreos.update1 on D-Bus) to say a reboot is needed")
+	fs.StringVar(&f.s.PreRebootCommand, "pre-reboot-command", "", "shell command run after taking the slot, right before the reboot (e.g. a drain); a failure releases the slot and retries later")
+	fs.DurationVar(&f.s.LoginDelay, "login-delay", 5*time.Minute, "delay the reboot once by this long while people are logged in (0: no delay)")
+	fs.DurationVar(&f.s.LockTTL, "lock-ttl", 0, "while waiting on a full semaphore, remove a holder that has held its slot longer than this, one at a time (0: never)")
+	fs.DurationVar(&f.s.RebootTimeout, "reboot-timeout", 10*time.Minute, "if the host is still up this long after the reboot was requested, release the slot and report the failure")
+	fs.StringVar(&f.s.DBusAddress, "dbus-address", DefaultDBusAddress, "address of the D-Bus system bus (update_engine and logind)")
+	fs.StringVar(&f.s.MachineIDFile, "machine-id-file", hostid.DefaultMachineIDPath, "file holding the machine id, the holder id in the semaphore")
+	fs.StringVar(&f.s.BootIDFile, "boot-id-file", hostid.DefaultBootIDPath, "file holding the current boot id")
+	fs.StringVar(&f.s.CoordinatorFile, "coordinator-file", coordinator.DefaultPath, "file telling update_engine and operators which coordinator runs and its state")
+	fs.StringVar(&f.logLevel, "log-level", "info", `log level: "debug", "info", "warn" or "error"`)
+}
+
+// Parse reads the configuration from args (without the program name) and
+// the variables lookup finds, and validates it. For --help it prints the
+// usage to usage and returns ErrHelp. Every other error wraps ErrInvalid.
+func Parse(args []string, lookup envflag.LookupFunc, usage io.Writer) (Settings, error) {
+	fs := pflag.NewFlagSet("locksmithd", pflag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	var f flags
+	f.register(fs)
+	help := fs.BoolP("help", "h", false, "show this help")
+	env.Document(fs, "help")
+	if err := fs.Parse(envflag.NormalizeArgs(fs, args)); err != nil {
+		return Settings{}, fmt.Errorf("%w: %w (see --help)", ErrInvalid, err)
+	}
+	if *help {
+		fmt.Fprintf(usage, "Usage: locksmithd [flags]\n\nlocksmithd reboots this host when an update needs it, inside its reboot window,\nafter taking a slot of its group's semaphore in etcd (strategy etcd-lock).\n\nFlags (each also read from the environment variables in brackets; a flag\non the command line wins):\n%s", fs.FlagUsages())
+		return Settings{}, ErrHelp
+	}
+	if fs.NArg() > 0 {
+		return Settings{}, fmt.Errorf("%w: unexpected argument %q", ErrInvalid, fs.Arg(0))
+	}
+	p := source{fs: fs, lookup: lookup, fromArgs: map[string]bool{}}
+	fs.Visit(func(fl *pflag.Flag) { p.fromArgs[fl.Name] = true })
+	if err := env.Apply(fs, lookup, "help"); err != nil {
+		return Settings{}, fmt.Errorf("%w: %w", ErrInvalid, err)
+	}
+	return f.settings(p)
+}
+
+// settings validates the raw values.
+func (f *flags) settings(p source) (Settings, error) {
+	s := f.s
+	var err error
+	if s.Strategy, err = strategy.ParseStrategy(f.strategy); err != nil {
+		return Settings{}, p.invalid("reboot-strategy", err)
+	}
+	if s.Schedule, err = f.schedule(p); err != nil {
+		return Settings{}, err
+	}
+	s.Etcd = f.etcd
+	if err := s.Etcd.Validate(); err != nil {
+		return Settings{}, fmt.Errorf("%w: %w", ErrInvalid, err) // names the setting and value
+	}
+	for _, name := range []string{"post-reboot-timeout", "login-delay", "lock-ttl"} {
+		if d, _ := p.fs.GetDuration(name); d < 0 {
+			return Settings{}, p.invalid(name, errors.New("must not be negative"))
+		}
+	}
+	if s.RebootTimeout <= 0 {
+		return Settings{}, p.invalid("reboot-timeout", errors.New("must be positive"))
+	}
+	for _, c := range s.PostRebootChecks {
+		if c == "" {
+			return Settings{}, p.invalid("post-reboot-check", errors.New("empty command"))
+		}
+	}
+	for _, path := range s.Sentinels {
+		if !filepath.IsAbs(path) {
+			return Settings{}, p.invalid("reboot-sentinel", fmt.Errorf("%q is not an absolute path", path))
+		}
+	}
+	if s.Strategy != strategy.Off && !s.UpdateEngine && len(s.Sentinels) == 0 {
+		return Settings{}, p.invalid("update-engine", errors.New("with --update-engine=false, give at least one --reboot-sentinel, or nothing ever says a reboot is needed"))
+	}
+	for _, name := range []string{"dbus-address", "machine-id-file", "boot-id-file", "coordinator-file"} {
+		if v, _ := p.fs.GetString(name); v == "" {
+			return Settings{}, p.invalid(name, errors.New("must not be empty"))
+		}
+	}
+	if err := s.LogLevel.UnmarshalText([]byte(f.logLevel)); err != nil {
+		return Settings{}, p.invalid("log-level", err)
+	}
+	return s, nil
+}
+
+// schedule builds the reboot windows from either form.
+func (f *flags) schedule(p source) (strategy.Schedule, error) {
+	loc, err := strategy.LoadLocation(f.timezone)
+	if err != nil {
+		return strategy.Schedule{}, p.invalid("timezone", err)
+	}
+	if f.windows != "" {
+		if f.windowStart != "" || f.windowLength != "" {
+			return strategy.Schedule{}, fmt.Errorf("%w: %s and %s/%s both set reboot windows; use one form",
+				ErrInvalid, p.name("reboot-windows"), p.name("reboot-window-start"), p.name("reboot-window-length"))
+		}
+		s, err := strategy.ParseSchedule(f.windows, loc)
+		if err != nil {
+			return strategy.Schedule{}, p.invalid("reboot-windows", err)
+		}
+		return s, nil
+	}
+	s, err := strategy.ParseLocksmithWindow(f.windowStart, f.windowLength, loc)
+	if err != nil {
+		flag := "reboot-window-start"
+		if strings.HasPrefix(err.Error(), "reboot window length") {
+			flag = "reboot-window-length"
+		}
+		return strategy.Schedule{}, p.invalid(flag, err)
+	}
+	return s, nil
+}

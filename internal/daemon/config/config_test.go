@@ -1,0 +1,141 @@
+package config
+
+import (
+	"bytes"
+	"errors"
+	"log/slog"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/flatcar/locksmith/internal/envflag"
+	"github.com/flatcar/locksmith/strategy"
+)
+
+func parse(t *testing.T, args []string, vars map[string]string) (Settings, error) {
+	t.Helper()
+	var out bytes.Buffer
+	return Parse(args, envflag.MapLookup(vars), &out)
+}
+
+func TestDefaults(t *testing.T) {
+	s, err := parse(t, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Strategy != strategy.Reboot || !s.Schedule.Empty() || !s.UpdateEngine || s.LoginDelay != 5*time.Minute ||
+		s.LockTTL != 0 || s.RebootTimeout != 10*time.Minute || s.PostRebootTimeout != 30*time.Minute ||
+		s.DBusAddress != DefaultDBusAddress || s.MachineIDFile != "/etc/machine-id" ||
+		s.BootIDFile != "/proc/sys/kernel/random/boot_id" || s.CoordinatorFile != "/run/update-engine/coordinator.conf" ||
+		strings.Join(s.Etcd.Endpoints, ",") != "http://127.0.0.1:2379" || s.LogLevel != slog.LevelInfo {
+		t.Fatalf("defaults %+v", s)
+	}
+}
+
+// An update.conf written for old locksmith works unchanged.
+func TestLegacyEnvironment(t *testing.T) {
+	s, err := parse(t, nil, map[string]string{
+		"REBOOT_STRATEGY":            "etcd-lock",
+		"REBOOT_WINDOW_START":        "thu 04:00",
+		"REBOOT_WINDOW_LENGTH":       "1h",
+		"LOCKSMITHD_ENDPOINT":        "https://10.0.0.1:2379,https://10.0.0.2:2379",
+		"LOCKSMITHD_ETCD_CAFILE":     "/etc/ssl/etcd/ca.pem",
+		"LOCKSMITHD_ETCD_USERNAME":   "locksmith",
+		"LOCKSMITHD_ETCD_PASSWORD":   "secret",
+		"LOCKSMITHD_GROUP":           "workers",
+		"DBUS_SYSTEM_BUS_ADDRESS":    "unix:path=/tmp/bus",
+		"LOCKSMITHD_REBOOT_SENTINEL": "/run/a,/run/b",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Strategy != strategy.EtcdLock || s.Group != "workers" || s.DBusAddress != "unix:path=/tmp/bus" ||
+		len(s.Etcd.Endpoints) != 2 || s.Etcd.CAFile != "/etc/ssl/etcd/ca.pem" || s.Etcd.CertFile != "" ||
+		s.Etcd.Username != "locksmith" || s.Etcd.Password != "secret" || strings.Join(s.Sentinels, " ") != "/run/a /run/b" {
+		t.Fatalf("settings %+v", s)
+	}
+	thu4 := time.Date(2026, 3, 5, 4, 30, 0, 0, time.Local)
+	if !s.Schedule.Contains(thu4) || s.Schedule.Contains(thu4.Add(time.Hour)) {
+		t.Fatalf("schedule %s does not hold Thu 04:30 only", s.Schedule)
+	}
+}
+
+func TestPrecedence(t *testing.T) {
+	s, err := parse(t, []string{"-reboot-strategy=off", "--post-reboot-check", "a, b", "--post-reboot-check=c"}, map[string]string{
+		"REBOOT_STRATEGY":              "reboot",
+		"LOCKSMITHD_REBOOT_STRATEGY":   "etcd-lock",
+		"LOCKSMITHD_POST_REBOOT_CHECK": "ignored",
+		"LOCKSMITHD_LOGIN_DELAY":       "0",
+		"LOCKSMITHD_REBOOT_WINDOWS":    "Mon-Fri 04:00 1h",
+		"LOCKSMITHD_TIMEZONE":          "Europe/Berlin",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Strategy != strategy.Off || strings.Join(s.PostRebootChecks, "|") != "a, b|c" || s.LoginDelay != 0 {
+		t.Fatalf("settings %+v", s)
+	}
+	if s.Schedule.Location().String() != "Europe/Berlin" || s.Schedule.String() != "Mon-Fri 04:00 1h" {
+		t.Fatalf("schedule %s in %s", s.Schedule, s.Schedule.Location())
+	}
+}
+
+func TestInvalid(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		vars map[string]string
+		want []string
+	}{
+		{"unknown strategy from legacy variable", nil, map[string]string{"REBOOT_STRATEGY": "best-effort"},
+			[]string{`$REBOOT_STRATEGY (--reboot-strategy)="best-effort"`, "unknown reboot strategy"}},
+		{"unknown strategy flag", []string{"--reboot-strategy=sometimes"}, nil, []string{`--reboot-strategy="sometimes"`}},
+		{"bad window start", nil, map[string]string{"LOCKSMITHD_REBOOT_WINDOW_START": "Thursday 04:00", "LOCKSMITHD_REBOOT_WINDOW_LENGTH": "1h"},
+			[]string{`$LOCKSMITHD_REBOOT_WINDOW_START (--reboot-window-start)="Thursday 04:00"`}},
+		{"bad window length", nil, map[string]string{"REBOOT_WINDOW_START": "04:00", "REBOOT_WINDOW_LENGTH": "forever"},
+			[]string{`$REBOOT_WINDOW_LENGTH (--reboot-window-length)="forever"`}},
+		{"start without length", []string{"--reboot-window-start=04:00"}, nil, []string{`--reboot-window-start="04:00"`, "no length"}},
+		{"both window forms", []string{"--reboot-windows=04:00 1h", "--reboot-window-start=04:00", "--reboot-window-length=1h"}, nil,
+			[]string{"--reboot-windows and --reboot-window-start/--reboot-window-length"}},
+		{"bad extended windows", []string{"--reboot-windows=04:00pm 1h"}, nil, []string{`--reboot-windows="04:00pm 1h"`}},
+		{"bad time zone", nil, map[string]string{"LOCKSMITHD_TIMEZONE": "Mars/Olympus"}, []string{`$LOCKSMITHD_TIMEZONE (--timezone)="Mars/Olympus"`}},
+		{"bad duration", nil, map[string]string{"LOCKSMITHD_LOCK_TTL": "soon"}, []string{"LOCKSMITHD_LOCK_TTL", `"soon"`, "--lock-ttl"}},
+		{"negative duration", []string{"--login-delay=-1m"}, nil, []string{`--login-delay="-1m0s"`, "negative"}},
+		{"zero reboot timeout", []string{"--reboot-timeout=0"}, nil, []string{`--reboot-timeout="0s"`}},
+		{"bad endpoint", nil, map[string]string{"LOCKSMITHD_ENDPOINT": "10.0.0.1:2379"}, []string{`endpoint "10.0.0.1:2379"`}},
+		{"cert without key", []string{"--etcd-certfile=/c.pem"}, nil, []string{`client certificate "/c.pem"`}},
+		{"relative sentinel", []string{"--reboot-sentinel=reboot-required"}, nil, []string{`"reboot-required" is not an absolute path`}},
+		{"no reboot source", []string{"--update-engine=false"}, nil, []string{"--update-engine", "--reboot-sentinel"}},
+		{"empty check", []string{"--post-reboot-check="}, nil, []string{"--post-reboot-check", "empty command"}},
+		{"bad log level", []string{"--log-level=loud"}, nil, []string{`--log-level="loud"`}},
+		{"unknown flag", []string{"--frobnicate"}, nil, []string{"frobnicate"}},
+		{"positional argument", []string{"now"}, nil, []string{`unexpected argument "now"`}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := parse(t, tt.args, tt.vars)
+			if !errors.Is(err, ErrInvalid) {
+				t.Fatalf("Parse = %v, want ErrInvalid", err)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not mention %s", err, w)
+				}
+			}
+		})
+	}
+}
+
+func TestHelp(t *testing.T) {
+	var out bytes.Buffer
+	_, err := Parse([]string{"--help"}, envflag.MapLookup(nil), &out)
+	if !errors.Is(err, ErrHelp) {
+		t.Fatalf("Parse(--help) = %v", err)
+	}
+	for _, want := range []string{"--reboot-strategy", "$LOCKSMITHD_REBOOT_STRATEGY, $REBOOT_STRATEGY", "$REBOOT_WINDOW_START",
+		"--lock-ttl", "$LOCKSMITHD_LOCK_TTL", "$DBUS_SYSTEM_BUS_ADDRESS", "--post-reboot-check"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("help lacks %s:\n%s", want, out.String())
+		}
+	}
+}

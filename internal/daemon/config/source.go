@@ -1,0 +1,35 @@
+package config
+
+import (
+	"fmt"
+
+	"github.com/spf13/pflag"
+
+	"github.com/flatcar/locksmith/internal/envflag"
+)
+
+// source tells where each flag's value came from, for error messages.
+type source struct {
+	fs       *pflag.FlagSet
+	lookup   envflag.LookupFunc
+	fromArgs map[string]bool // flags given on the command line
+}
+
+// name returns "--flag" for a flag given on the command line or left at
+// its default, and "$VARIABLE (--flag)" for one read from the environment.
+func (s source) name(flag string) string {
+	if !s.fromArgs[flag] {
+		for _, v := range env.Names(flag) {
+			if _, ok := s.lookup(v); ok {
+				return fmt.Sprintf("$%s (--%s)", v, flag)
+			}
+		}
+	}
+	return "--" + flag
+}
+
+// invalid returns an error wrapping ErrInvalid that names the flag's source
+// and value.
+func (s source) invalid(flag string, err error) error {
+	return fmt.Errorf("%w: %s=%q: %w", ErrInvalid, s.name(flag), s.fs.Lookup(flag).Value.String(), err)
+}
