@@ -14,6 +14,7 @@ package reqcount
 
 import (
 	"context"
+	"sync"
 	"sync/atomic"
 
 	"google.golang.org/grpc"
@@ -25,6 +26,7 @@ type Counter struct {
 	unary    atomic.Int64
 	streams  atomic.Int64
 	messages atomic.Int64
+	byMethod sync.Map // full gRPC method name → *atomic.Int64 of requests
 }
 
 // Counts is a snapshot of a Counter.
@@ -55,6 +57,27 @@ func (c *Counter) Counts() Counts {
 	return Counts{Unary: c.unary.Load(), Streams: c.streams.Load(), StreamMessages: c.messages.Load()}
 }
 
+// ByMethod returns the requests counted so far by full gRPC method name,
+// e.g. "/etcdserverpb.KV/Txn" (unary calls) or "/etcdserverpb.Watch/Watch"
+// (messages sent on its streams). The values sum to Counts().Requests()
+// once no request is in flight.
+func (c *Counter) ByMethod() map[string]int64 {
+	m := map[string]int64{}
+	c.byMethod.Range(func(k, v any) bool {
+		m[k.(string)] = v.(*atomic.Int64).Load()
+		return true
+	})
+	return m
+}
+
+func (c *Counter) count(method string) {
+	v, ok := c.byMethod.Load(method)
+	if !ok {
+		v, _ = c.byMethod.LoadOrStore(method, new(atomic.Int64))
+	}
+	v.(*atomic.Int64).Add(1)
+}
+
 // DialOptions returns the gRPC dial options that install c's interceptors
 // after any interceptor the client installs itself.
 func (c *Counter) DialOptions() []grpc.DialOption {
@@ -67,6 +90,7 @@ func (c *Counter) DialOptions() []grpc.DialOption {
 // UnaryInterceptor counts one unary call, then invokes it.
 func (c *Counter) UnaryInterceptor(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
 	c.unary.Add(1)
+	c.count(method)
 	return invoker(ctx, method, req, reply, cc, opts...)
 }
 
@@ -78,15 +102,17 @@ func (c *Counter) StreamInterceptor(ctx context.Context, desc *grpc.StreamDesc, 
 		return nil, err
 	}
 	c.streams.Add(1)
-	return &countingStream{ClientStream: s, c: c}, nil
+	return &countingStream{ClientStream: s, c: c, method: method}, nil
 }
 
 type countingStream struct {
 	grpc.ClientStream
-	c *Counter
+	c      *Counter
+	method string
 }
 
 func (s *countingStream) SendMsg(m any) error {
 	s.c.messages.Add(1)
+	s.c.count(s.method)
 	return s.ClientStream.SendMsg(m)
 }

@@ -30,6 +30,9 @@ func TestCountsUnaryCallsAndStreamMessages(t *testing.T) {
 	if got := c.Counts(); got != (Counts{Unary: 2}) {
 		t.Fatalf("after put and get: %+v, want 2 unary calls", got)
 	}
+	if got := c.ByMethod(); len(got) != 2 || got["/etcdserverpb.KV/Put"] != 1 || got["/etcdserverpb.KV/Range"] != 1 {
+		t.Fatalf("by method after put and get: %v", got)
+	}
 
 	// A watch opens a stream and sends one create request; the event it
 	// receives is not counted.
@@ -54,6 +57,10 @@ func TestCountsUnaryCallsAndStreamMessages(t *testing.T) {
 	}
 	if got.Requests() != got.Unary+got.StreamMessages {
 		t.Fatalf("Requests() = %d for %+v", got.Requests(), got)
+	}
+	// A cancel request may follow got; it can only add.
+	if n := c.ByMethod()["/etcdserverpb.Watch/Watch"]; n < got.StreamMessages {
+		t.Fatalf("watch messages by method %d, want at least %d", n, got.StreamMessages)
 	}
 }
 

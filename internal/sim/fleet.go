@@ -86,7 +86,7 @@ func newFleet(o Options, mode string, seed uint64, endpoints []string, logger *s
 	}
 	f := &fleet{
 		opts: o, mode: mode, endpoints: endpoints, schedule: sched, logger: logger,
-		clk:       newScaledClock(o.StartAt, o.TimeFactor),
+		clk:       newScaledClock(o.StartAt, o.timeFactor()),
 		announced: make(chan struct{}), allReady: make(chan struct{}), allDone: make(chan struct{}),
 		remaining: o.Nodes, down: map[string]int{}, maxDown: map[string]int{}, lastDone: map[string]time.Time{},
 	}
@@ -193,7 +193,7 @@ func (f *fleet) run(ctx context.Context, admin *clientv3.Client, timeout time.Du
 		runErr = err
 	}
 	out.monitor = mon.Result()
-	out.requests = f.counter.Counts()
+	out.requests, out.byMethod = f.counter.Counts(), f.counter.ByMethod()
 	return out, runErr
 }
 

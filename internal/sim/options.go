@@ -41,9 +41,9 @@ type Options struct {
 	// TimeFactor is how many times faster than real time the simulated
 	// clock of the daemons runs: their timers (retry back-off, the
 	// locksmith-style polling back-off, reboot windows) and the lock TTL
-	// are scaled by it. 60 makes one second of the run one minute of the
-	// fleet's life, so that the default 1 s reboot stands for a one-minute
-	// reboot.
+	// are scaled by it. 0 selects one minute / RebootTime, so that a
+	// simulated reboot stands for a one-minute reboot (60 for the default
+	// 1 s) and the back-offs keep their real-life proportion to it.
 	TimeFactor float64
 	// FailureRate is the probability that a node never comes back from
 	// its reboot.
@@ -78,7 +78,7 @@ func Defaults() Options {
 	return Options{
 		Nodes: 10, Groups: 1, Max: 2,
 		RebootTime: time.Second, Jitter: 200 * time.Millisecond,
-		TimeFactor: 60, Baseline: true, GroupPrefix: "locksmith-sim",
+		Baseline: true, GroupPrefix: "locksmith-sim",
 	}
 }
 
@@ -92,13 +92,13 @@ func parseArgs(args []string, stderr io.Writer) (Options, error) {
 	fs.IntVar(&o.Groups, "groups", o.Groups, "number of reboot groups; nodes are spread over them round-robin")
 	fs.IntVar(&o.Max, "max", o.Max, "slots (nodes down at once) per group")
 	fs.DurationVar(&o.RebootTime, "reboot-time", o.RebootTime, "how long a node is down for its reboot")
-	fs.DurationVar(&o.Jitter, "jitter", o.Jitter, "each reboot takes reboot-time ± a uniform draw up to this")
+	fs.DurationVar(&o.Jitter, "jitter", o.Jitter, "each reboot takes reboot-time ± a uniform draw up to this (default: a fifth of reboot-time)")
 	endpoint := fs.String("endpoint", "", "comma-separated etcd endpoints of an existing cluster (default: an embedded etcd in a temporary directory)")
 	fs.StringVar(&o.Window, "window", "", `reboot windows, e.g. "Mon-Fri 04:00 1h; 23:30 45m" (UTC, on the simulated clock)`)
 	winStart := fs.String("window-start", "", `locksmith-style window start "[Day ]HH:MM" (with --window-length)`)
 	winLength := fs.String("window-length", "", "locksmith-style window length, e.g. 1h30m")
 	startAt := fs.String("start-at", "", "simulated time at the start, RFC 3339 (default: now)")
-	fs.Float64Var(&o.TimeFactor, "time-factor", o.TimeFactor, "how much faster than real time the daemons' clock runs")
+	fs.Float64Var(&o.TimeFactor, "time-factor", 0, "how much faster than real time the daemons' clock runs (default: 1m / reboot-time, so a reboot stands for a one-minute reboot)")
 	fs.Float64Var(&o.FailureRate, "failure-rate", 0, "probability that a node never comes back from its reboot")
 	fs.DurationVar(&o.LockTTL, "lock-ttl", 0, "remove a slot holder after this long (real time; must exceed the longest reboot); 0 never")
 	fs.BoolVar(&o.Baseline, "baseline", o.Baseline, "also run the fleet waiting like old locksmith (polling with back-off 10s..5min on the simulated clock) and compare")
@@ -116,6 +116,9 @@ func parseArgs(args []string, stderr io.Writer) (Options, error) {
 			return o, err
 		}
 		return o, fmt.Errorf("%w: %w", ErrUsage, err)
+	}
+	if !fs.Changed("jitter") {
+		o.Jitter = o.RebootTime / 5
 	}
 	if fs.NArg() > 0 {
 		return o, fmt.Errorf("%w: unexpected argument %q", ErrUsage, fs.Arg(0))
@@ -166,8 +169,8 @@ func (o Options) Validate() error {
 		return bad("--reboot-time %s: must be positive", o.RebootTime)
 	case o.Jitter < 0 || o.Jitter > o.RebootTime:
 		return bad("--jitter %s: must be between 0 and --reboot-time (%s)", o.Jitter, o.RebootTime)
-	case o.TimeFactor <= 0:
-		return bad("--time-factor %g: must be positive", o.TimeFactor)
+	case o.TimeFactor < 0:
+		return bad("--time-factor %g: must not be negative", o.TimeFactor)
 	case o.FailureRate < 0 || o.FailureRate >= 1:
 		return bad("--failure-rate %g: must be in [0, 1)", o.FailureRate)
 	case o.LockTTL < 0:
@@ -181,6 +184,14 @@ func (o Options) Validate() error {
 		return bad("--window: %w", err)
 	}
 	return nil
+}
+
+// timeFactor returns TimeFactor, or its default.
+func (o Options) timeFactor() float64 {
+	if o.TimeFactor == 0 {
+		return float64(time.Minute) / float64(o.RebootTime)
+	}
+	return o.TimeFactor
 }
 
 // schedule returns the reboot windows.

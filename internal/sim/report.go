@@ -19,7 +19,7 @@ import (
 type Report struct {
 	// Seed of the draws; the same seed and options draw the same fleet.
 	Seed uint64 `json:"seed"`
-	// TimeFactor is Options.TimeFactor.
+	// TimeFactor is the factor used (see Options.TimeFactor).
 	TimeFactor float64 `json:"time_factor"`
 	// Etcd is "embedded" or the endpoints used.
 	Etcd string `json:"etcd"`
@@ -79,6 +79,9 @@ type RunReport struct {
 	EtcdUnaryCalls        int64   `json:"etcd_unary_calls"`
 	EtcdStreamMessages    int64   `json:"etcd_stream_messages"`
 	EtcdRequestsPerReboot float64 `json:"etcd_requests_per_reboot"`
+	// EtcdPerRebootByMethod breaks EtcdRequestsPerReboot down by gRPC
+	// method, e.g. "KV/Txn" or "Lease/LeaseKeepAlive" (stream messages).
+	EtcdPerRebootByMethod map[string]float64 `json:"etcd_per_reboot_by_method"`
 	// FIFOViolations counts acquires that took a slot owed to a node that
 	// started waiting earlier (see package monitor).
 	FIFOViolations int `json:"fifo_violations"`
@@ -123,6 +126,7 @@ type outcome struct {
 	reboots   int
 	monitor   monitor.Result
 	requests  reqcount.Counts
+	byMethod  map[string]int64
 }
 
 // outcome copies what the fleet recorded; end is when the run ended.
@@ -190,6 +194,10 @@ func runReport(o Options, out *outcome) RunReport {
 	r.HandoffP99Ms = ms(percentile(handoffs, 99))
 	if r.Reboots > 0 {
 		r.EtcdRequestsPerReboot = float64(r.EtcdRequests) / float64(r.Reboots)
+		r.EtcdPerRebootByMethod = map[string]float64{}
+		for m, n := range out.byMethod {
+			r.EtcdPerRebootByMethod[strings.TrimPrefix(m, "/etcdserverpb.")] = float64(n) / float64(r.Reboots)
+		}
 	}
 	return r
 }

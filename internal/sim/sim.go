@@ -82,7 +82,7 @@ func simulate(ctx context.Context, o Options, stderr io.Writer, afterDone func(c
 	for seed == 0 {
 		seed = rand.Uint64()
 	}
-	rep := &Report{Seed: seed, TimeFactor: o.TimeFactor, Etcd: "embedded"}
+	rep := &Report{Seed: seed, TimeFactor: o.timeFactor(), Etcd: "embedded"}
 	endpoints := o.Endpoints
 	if endpoints == nil {
 		srv, cleanup, err := startEtcd(ctx)
