@@ -5,9 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -17,29 +15,6 @@ import (
 	"github.com/flatcar/locksmith/internal/embedetcd"
 	"github.com/flatcar/locksmith/semaphore"
 )
-
-// One real etcd serves every test; each test uses its own group prefix.
-var etcd *embedetcd.Server
-
-func TestMain(m *testing.M) {
-	os.Exit(run(m))
-}
-
-func run(m *testing.M) int {
-	dir, err := os.MkdirTemp("", "sim-test-etcd-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	defer os.RemoveAll(dir)
-	etcd, err = embedetcd.Start(context.Background(), embedetcd.Config{Dir: dir})
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	defer etcd.Close()
-	return m.Run()
-}
 
 func testCtx(t *testing.T) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
@@ -52,7 +27,7 @@ func small(t *testing.T) Options {
 	o := Defaults()
 	o.Nodes, o.Groups, o.Max = 6, 2, 2
 	o.RebootTime, o.Jitter = 200*time.Millisecond, 50*time.Millisecond
-	o.Endpoints = etcd.Endpoints()
+	o.Endpoints = embedetcd.StartT(t).Endpoints()
 	o.GroupPrefix = strings.ReplaceAll(t.Name(), "/", "-")
 	o.Seed = 1
 	o.Quiet = true
@@ -111,7 +86,7 @@ func TestSmallFleetRebootsEveryNodeOnceWithinMax(t *testing.T) {
 func TestJSONReport(t *testing.T) {
 	var stdout, stderr bytes.Buffer
 	args := []string{"--nodes", "4", "--max", "1", "--reboot-time", "100ms", "--jitter", "0", "--json", "--seed", "7",
-		"--endpoint", strings.Join(etcd.Endpoints(), ","), "--group-prefix", t.Name()}
+		"--endpoint", strings.Join(embedetcd.StartT(t).Endpoints(), ","), "--group-prefix", t.Name()}
 	if err := Run(testCtx(t), args, &stdout, &stderr); err != nil {
 		t.Fatalf("Run: %v\nstderr: %s", err, stderr.String())
 	}
@@ -159,7 +134,7 @@ func TestJSONReport(t *testing.T) {
 func TestTextReport(t *testing.T) {
 	var stdout bytes.Buffer
 	args := []string{"--nodes", "2", "--max", "1", "--reboot-time", "100ms", "--baseline=false", "--quiet",
-		"--endpoint", strings.Join(etcd.Endpoints(), ","), "--group-prefix", t.Name()}
+		"--endpoint", strings.Join(embedetcd.StartT(t).Endpoints(), ","), "--group-prefix", t.Name()}
 	if err := Run(testCtx(t), args, &stdout, io.Discard); err != nil {
 		t.Fatal(err)
 	}
@@ -255,7 +230,7 @@ func TestWindowIsWired(t *testing.T) {
 	o := small(t)
 	o.Baseline = false
 	o.StartAt = time.Date(2026, 1, 5, 5, 0, 0, 0, time.UTC) // a Monday, 05:00
-	o.Window = "04:00 1h"                                    // next opens in 23 simulated hours
+	o.Window = "04:00 1h"                                   // next opens in 23 simulated hours
 	o.Timeout = time.Second
 	rep, err := Simulate(testCtx(t), o, io.Discard)
 	if !errors.Is(err, ErrIncomplete) || !errors.Is(err, ErrTimeout) {
@@ -296,7 +271,11 @@ func TestGroupInUseIsRefused(t *testing.T) {
 	o := small(t)
 	o.Groups = 1
 	ctx := testCtx(t)
-	cli := etcd.ClientT(t)
+	cli, err := clientv3.New(clientv3.Config{Endpoints: o.Endpoints})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cli.Close()
 	sem := semaphore.New(cli, o.GroupPrefix+"-watch-1")
 	if err := sem.TryAcquire(ctx, semaphore.Holder{ID: "someone"}); err != nil {
 		t.Fatal(err)
