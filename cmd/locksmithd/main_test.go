@@ -1,0 +1,182 @@
+package main_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/flatcar/locksmith/internal/dbustest"
+	"github.com/flatcar/locksmith/semaphore"
+)
+
+func TestFullCycle(t *testing.T) {
+	e := newEnv(t)
+	rebooted := make(chan struct{}, 1)
+	e.logind.OnReboot(func() { rebooted <- struct{}{} })
+	checked := filepath.Join(e.dir, "checked")
+	check := "--post-reboot-check=touch " + checked
+
+	before := e.start(check)
+	e.notes.waitFor(t, "READY=1", "READY=1")
+	e.notes.waitFor(t, "idle status", "STATUS=idle: waiting for a reboot to be needed")
+	if err := e.ue.SetStatusAndEmit(needReboot); err != nil {
+		t.Fatal(err)
+	}
+	st := e.waitSemaphore("the slot taken", func(st semaphore.State) bool { _, ok := st.Holder(machineID); return ok })
+	if h, _ := st.Holder(machineID); h.BootID != "boot-1" || !strings.Contains(h.Reason, "4081.2.1") {
+		t.Fatalf("holder %+v", h)
+	}
+	select {
+	case <-rebooted:
+	case <-time.After(patience):
+		t.Fatalf("logind Reboot not called; log:\n%s", before.stderr.String())
+	}
+	before.stderr.waitFor(t, "reboot request log", "reboot requested")
+	before.terminate() // the host goes down
+	if got := e.holders(); !slices.Equal(got, []string{machineID}) {
+		t.Fatalf("holders after the reboot request %q, want the machine's slot kept", got)
+	}
+	if s := e.coordinatorState(); s != "rebooting" {
+		t.Fatalf("coordinator STATE=%s, want rebooting", s)
+	}
+	if _, err := os.Stat(checked); err == nil {
+		t.Fatal("the post-reboot check ran before the reboot")
+	}
+
+	// The host comes back with a new boot id and the update applied.
+	e.write("boot_id", "boot-2")
+	e.ue.SetStatus(idle)
+	after := e.start(check)
+	e.waitSemaphore("the slot released", func(st semaphore.State) bool { return len(st.Holders) == 0 })
+	if _, err := os.Stat(checked); err != nil {
+		t.Fatalf("slot released without the post-reboot check: %v", err)
+	}
+	after.stderr.waitFor(t, "release log", "released the reboot slot", "post-reboot checks passed")
+	after.stderr.waitFor(t, "idle log", "idle: waiting for a reboot to be needed")
+	if s := e.coordinatorState(); s != "running" {
+		t.Fatalf("coordinator STATE=%s, want running", s)
+	}
+	after.terminate()
+	if n := e.logind.RebootCalls(); n != 1 {
+		t.Fatalf("%d Reboot calls, want 1", n)
+	}
+	e.notes.waitFor(t, "STOPPING=1", "STOPPING=1")
+}
+
+func TestWindowClosedTakesNoSlot(t *testing.T) {
+	e := newEnv(t)
+	opens := time.Now().UTC().Add(2 * time.Hour)
+	p := e.start("--timezone=UTC", fmt.Sprintf("--reboot-windows=%02d:%02d 30m", opens.Hour(), opens.Minute()))
+	if err := e.ue.SetStatusAndEmit(needReboot); err != nil {
+		t.Fatal(err)
+	}
+	note := e.notes.waitFor(t, "window status", "STATUS=waiting for reboot window: opens", "UTC")
+	if !strings.Contains(note, fmt.Sprintf("%02d:%02d UTC", opens.Hour(), opens.Minute())) {
+		t.Fatalf("status %q does not say when the window opens", note)
+	}
+	if got := e.holders(); len(got) != 0 {
+		t.Fatalf("holders %q while waiting for the window", got)
+	}
+	p.terminate()
+	if got := e.holders(); len(got) != 0 || e.logind.RebootCalls() != 0 {
+		t.Fatalf("holders %q, %d Reboot calls", got, e.logind.RebootCalls())
+	}
+}
+
+func TestSpoofedSignalDoesNotReboot(t *testing.T) {
+	e := newEnv(t)
+	p := e.start()
+	p.stderr.waitFor(t, "subscription", "waiting for update_engine to need a reboot")
+
+	// Another local program claims a reboot is needed, broadcasting (the
+	// daemon's match rule filters that out) and sending straight to the
+	// daemon's connection (which reaches it whatever its match rules say).
+	spoofer := e.bus.ConnectT(t)
+	for _, dest := range []string{"", p.busName(spoofer)} {
+		if err := dbustest.SendStatusUpdate(spoofer, dest, needReboot.Body()...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	p.stderr.waitFor(t, "rejection", "ignoring StatusUpdate: sender does not own")
+	// update_engine itself sends a signal its status does not confirm.
+	if err := e.ue.Emit(needReboot); err != nil {
+		t.Fatal(err)
+	}
+	p.stderr.waitFor(t, "rejection", "ignoring StatusUpdate: GetStatus does not confirm it")
+	if got := e.holders(); len(got) != 0 || e.logind.RebootCalls() != 0 {
+		t.Fatalf("holders %q, %d Reboot calls after spoofed signals", got, e.logind.RebootCalls())
+	}
+
+	// The daemon was listening all along: a real update reboots.
+	if err := e.ue.SetStatusAndEmit(needReboot); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), patience)
+	defer cancel()
+	if err := e.logind.WaitRebootCalls(ctx, 1); err != nil {
+		t.Fatal(err)
+	}
+	p.terminate()
+}
+
+func TestFailingPostRebootCheckKeepsSlot(t *testing.T) {
+	e := newEnv(t)
+	if err := e.sem.Acquire(context.Background(), semaphore.Holder{ID: machineID, BootID: "boot-0"}); err != nil {
+		t.Fatal(err)
+	}
+	p := e.start("--post-reboot-check=echo unhealthy >&2; exit 3", "--post-reboot-timeout=0")
+	e.notes.waitFor(t, "loud status", "STATUS=post-reboot checks failed", "KEEPING the reboot slot", "locksmithctl unlock "+machineID)
+	p.stderr.waitFor(t, "error log", "level=ERROR", "post-reboot checks failed", "exit status 3", "unhealthy")
+	p.terminate()
+	if got := e.holders(); !slices.Equal(got, []string{machineID}) {
+		t.Fatalf("holders %q, want the slot kept", got)
+	}
+}
+
+func TestInvalidConfigurationExits2(t *testing.T) {
+	bin := binary(t)
+	tests := []struct {
+		name string
+		args []string
+		vars []string
+		want []string
+	}{
+		{"unknown strategy", nil, []string{"REBOOT_STRATEGY=best-effort"}, []string{"$REBOOT_STRATEGY", `"best-effort"`, "unknown reboot strategy"}},
+		{"unknown strategy flag", []string{"-reboot-strategy=sometimes"}, nil, []string{"--reboot-strategy", `"sometimes"`}},
+		{"bad duration", nil, []string{"LOCKSMITHD_LOCK_TTL=soon"}, []string{"LOCKSMITHD_LOCK_TTL", `"soon"`}},
+		{"bad window", nil, []string{"REBOOT_WINDOW_START=25:00", "REBOOT_WINDOW_LENGTH=1h"}, []string{"$REBOOT_WINDOW_START", `"25:00"`}},
+		{"missing machine id", []string{"--machine-id-file=/nonexistent/machine-id"}, nil, []string{"--machine-id-file", "/nonexistent/machine-id"}},
+		{"unknown flag", []string{"--frobnicate"}, nil, []string{"frobnicate"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := startProc(t, bin, tt.args, tt.vars)
+			if code := p.wait(); code != 2 {
+				t.Fatalf("exit status %d, want 2; stderr:\n%s", code, p.stderr.String())
+			}
+			msg := p.stderr.String()
+			for _, w := range tt.want {
+				if !strings.Contains(msg, w) {
+					t.Errorf("message %q does not mention %s", msg, w)
+				}
+			}
+		})
+	}
+}
+
+func TestHelpExits0(t *testing.T) {
+	p := startProc(t, binary(t), []string{"--help"}, nil)
+	if code := p.wait(); code != 0 {
+		t.Fatalf("exit status %d", code)
+	}
+	for _, want := range []string{"--reboot-strategy", "$REBOOT_STRATEGY", "--post-reboot-check", "--lock-ttl"} {
+		if !strings.Contains(p.stdout.String(), want) {
+			t.Errorf("usage lacks %s:\n%s", want, p.stdout.String())
+		}
+	}
+}

@@ -1,0 +1,150 @@
+package service
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+
+	"github.com/flatcar/locksmith/internal/coordinator"
+	"github.com/flatcar/locksmith/internal/daemon"
+	"github.com/flatcar/locksmith/internal/daemon/config"
+	"github.com/flatcar/locksmith/internal/envflag"
+	"github.com/flatcar/locksmith/internal/etcdclient"
+	"github.com/flatcar/locksmith/internal/hostid"
+	"github.com/flatcar/locksmith/internal/sdnotify"
+	"github.com/flatcar/locksmith/internal/sentinel"
+	"github.com/flatcar/locksmith/semaphore"
+	"github.com/flatcar/locksmith/strategy"
+)
+
+// ExitCode returns locksmithd's exit status for an error of [Main]: 0 for
+// nil and for --help, 2 for an invalid configuration (the unit does not
+// restart on 2), 1 otherwise.
+func ExitCode(err error) int {
+	switch {
+	case err == nil, errors.Is(err, config.ErrHelp):
+		return 0
+	case errors.Is(err, config.ErrInvalid):
+		return 2
+	default:
+		return 1
+	}
+}
+
+// Main runs locksmithd with the command line args (without the program
+// name) and the environment lookup finds (os.LookupEnv in main): it reads
+// and validates the configuration, then runs the state machine until ctx
+// ends (SIGTERM) or, with strategy off, until the start-up work is done.
+// Usage goes to stdout, logs to stderr.
+//
+// It returns nil after a clean run, config.ErrHelp after printing the
+// usage, an error wrapping config.ErrInvalid if the configuration (flags,
+// environment, the identity files, the etcd TLS files) is invalid, and
+// another error if the daemon cannot run.
+func Main(ctx context.Context, args []string, lookup envflag.LookupFunc, stdout, stderr io.Writer) error {
+	s, err := config.Parse(args, lookup, stdout)
+	if err != nil {
+		return err
+	}
+	log := newLogger(s.LogLevel, stderr, lookup)
+	cfg, err := machineConfig(s, lookup)
+	if err != nil {
+		return err
+	}
+	for _, w := range s.Etcd.Warnings() {
+		log.Warn("etcd settings: " + w)
+	}
+	client, err := etcdclient.New(s.Etcd)
+	if err != nil {
+		return fmt.Errorf("%w: %w", config.ErrInvalid, err)
+	}
+	defer client.Close()
+	sem := semaphore.New(client, s.Group)
+	defer sem.Close()
+	b := &bus{address: s.DBusAddress}
+	defer b.close()
+	notifySocket, _ := lookup("NOTIFY_SOCKET")
+	deps := daemon.Deps{
+		Lock:        daemon.EtcdLock{Semaphore: sem, Client: client},
+		Logger:      log,
+		Notifier:    sdnotify.New(notifySocket),
+		Coordinator: coordinator.File{Path: s.CoordinatorFile, Strategy: string(s.Strategy)},
+	}
+	if s.Strategy != strategy.Off {
+		deps.Updates = updateSource(s, b, log)
+		deps.Rebooter, deps.Sessions = login{b}, login{b}
+	}
+	m, err := daemon.New(cfg, deps)
+	if err != nil {
+		return err
+	}
+	log.Info("locksmithd starting", "strategy", s.Strategy, "group", s.Group, "windows", s.Schedule.String(),
+		"time_zone", s.Schedule.Location().String(), "machine_id", cfg.MachineID, "boot_id", cfg.BootID)
+	return m.Run(ctx)
+}
+
+// machineConfig builds the state machine's configuration from s and the
+// host's identity files.
+func machineConfig(s config.Settings, lookup envflag.LookupFunc) (daemon.Config, error) {
+	machineID, err := hostid.ReadMachineID(s.MachineIDFile)
+	if err != nil {
+		return daemon.Config{}, fmt.Errorf("%w: --machine-id-file: %w", config.ErrInvalid, err)
+	}
+	bootID, err := hostid.ReadBootID(s.BootIDFile)
+	if err != nil {
+		return daemon.Config{}, fmt.Errorf("%w: --boot-id-file: %w", config.ErrInvalid, err)
+	}
+	usec, _ := lookup("WATCHDOG_USEC")
+	pid, _ := lookup("WATCHDOG_PID")
+	watchdog, err := sdnotify.WatchdogInterval(usec, pid, os.Getpid())
+	if err != nil {
+		return daemon.Config{}, fmt.Errorf("%w: %w", config.ErrInvalid, err)
+	}
+	hostname, _ := os.Hostname()
+	return daemon.Config{
+		Strategy:          s.Strategy,
+		Schedule:          s.Schedule,
+		Group:             s.Group,
+		MachineID:         machineID,
+		BootID:            bootID,
+		Hostname:          hostname,
+		PostRebootChecks:  s.PostRebootChecks,
+		PostRebootTimeout: s.PostRebootTimeout,
+		PreRebootCommand:  s.PreRebootCommand,
+		LoginDelay:        s.LoginDelay,
+		LockTTL:           s.LockTTL,
+		RebootTimeout:     s.RebootTimeout,
+		WatchdogInterval:  watchdog,
+	}, nil
+}
+
+// updateSource combines update_engine and the sentinel files as
+// configured.
+func updateSource(s config.Settings, b *bus, log *slog.Logger) daemon.UpdateSource {
+	var sources anySource
+	if s.UpdateEngine {
+		sources = append(sources, updateEngine{bus: b, log: log})
+	}
+	if len(s.Sentinels) > 0 {
+		sources = append(sources, sentinels{sentinel.Files{Paths: s.Sentinels}})
+	}
+	return sources
+}
+
+// newLogger logs text to w; without timestamps under systemd, whose journal
+// adds its own ($JOURNAL_STREAM is set).
+func newLogger(level slog.Level, w io.Writer, lookup envflag.LookupFunc) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: level}
+	if _, journal := lookup("JOURNAL_STREAM"); journal {
+		opts.ReplaceAttr = func(groups []string, a slog.Attr) slog.Attr {
+			if len(groups) == 0 && a.Key == slog.TimeKey {
+				return slog.Attr{}
+			}
+			return a
+		}
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
