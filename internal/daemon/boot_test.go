@@ -125,7 +125,11 @@ func TestStrategyOffReleasesAndExits(t *testing.T) {
 		t.Fatal(err)
 	}
 	n.free()
+	n.rec.waitState(t, daemon.StateOff)
 	n.rec.waitState(t, daemon.StateStopped)
+	if _, states := n.rec.snapshot(); states[len(states)-1] != "running" {
+		t.Fatalf("coordinator states %q, want running last", states)
+	}
 }
 
 func TestStrategyRebootReleasesSlotOfThisBoot(t *testing.T) {

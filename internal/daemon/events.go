@@ -38,6 +38,8 @@ const (
 	StateRebooting State = "rebooting"
 	// StateRetrying: an attempt failed; waiting before the next one.
 	StateRetrying State = "retrying"
+	// StateOff: strategy off; the start-up work is done and Run returns.
+	StateOff State = "off"
 	// StateStopped: Run is returning.
 	StateStopped State = "stopped"
 )

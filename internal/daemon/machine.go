@@ -215,8 +215,12 @@ func (m *Machine) Run(ctx context.Context) error {
 	defer stopWatchdog()
 	m.enter(StateStarting, "starting")
 	m.notify("READY=1")
-	if m.afterBoot(ctx) == nil && m.cfg.Strategy != strategy.Off {
-		m.loop(ctx)
+	if m.afterBoot(ctx) == nil {
+		if m.cfg.Strategy == strategy.Off {
+			m.enter(StateOff, "strategy off: this daemon never reboots the host")
+		} else {
+			m.loop(ctx)
+		}
 	}
 	m.stop(ctx)
 	return nil

@@ -1,0 +1,182 @@
+package service
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/flatcar/locksmith/internal/daemon/config"
+	"github.com/flatcar/locksmith/internal/dbustest"
+	"github.com/flatcar/locksmith/internal/embedetcd"
+	"github.com/flatcar/locksmith/internal/envflag"
+	"github.com/flatcar/locksmith/internal/logind"
+	"github.com/flatcar/locksmith/internal/sentinel"
+	"github.com/flatcar/locksmith/semaphore"
+	"github.com/flatcar/locksmith/updateengine"
+)
+
+func TestExitCode(t *testing.T) {
+	for _, tt := range []struct {
+		err  error
+		want int
+	}{
+		{nil, 0},
+		{config.ErrHelp, 0},
+		{config.ErrInvalid, 2},
+		{errors.New("etcd down"), 1},
+	} {
+		if got := ExitCode(tt.err); got != tt.want {
+			t.Errorf("ExitCode(%v) = %d, want %d", tt.err, got, tt.want)
+		}
+	}
+}
+
+func TestSources(t *testing.T) {
+	b := dbustest.StartBusT(t)
+	ue, err := dbustest.ServeUpdateEngine(b, updateengine.Status{CurrentOperation: updateengine.StatusIdle})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = ue.Close() })
+	conn := &bus{address: b.Address()}
+	t.Cleanup(conn.close)
+	file := filepath.Join(t.TempDir(), "reboot-required")
+	src := anySource{updateEngine{bus: conn, log: slog.New(slog.DiscardHandler)}, sentinels{sentinel.Files{Paths: []string{file}}}}
+	ctx := t.Context()
+
+	if needed, err := src.RebootNeeded(ctx); needed || err != nil {
+		t.Fatalf("RebootNeeded = %v, %v before any update", needed, err)
+	}
+	if err := os.WriteFile(file, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	why, err := src.WaitRebootNeeded(ctx)
+	if err != nil || why != "sentinel file "+file+" exists" {
+		t.Fatalf("WaitRebootNeeded = %q, %v", why, err)
+	}
+	if needed, err := src.RebootNeeded(ctx); !needed || err != nil {
+		t.Fatalf("RebootNeeded = %v, %v with the sentinel present", needed, err)
+	}
+	if err := os.Remove(file); err != nil {
+		t.Fatal(err)
+	}
+
+	// A dropped bus connection is replaced on the next use.
+	first, err := conn.get()
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = first.Close()
+	if err := ue.SetStatusAndEmit(updateengine.Status{CurrentOperation: updateengine.StatusNeedReboot, NewVersion: "9.9.9"}); err != nil {
+		t.Fatal(err)
+	}
+	why, err = src.WaitRebootNeeded(ctx)
+	if err != nil || why != `update_engine installed version "9.9.9"` {
+		t.Fatalf("WaitRebootNeeded = %q, %v", why, err)
+	}
+	if needed, err := src.RebootNeeded(ctx); !needed || err != nil {
+		t.Fatalf("RebootNeeded = %v, %v with update_engine needing a reboot", needed, err)
+	}
+}
+
+func TestLogin(t *testing.T) {
+	b := dbustest.StartBusT(t)
+	ld, err := dbustest.ServeLogind(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn := &bus{address: b.Address()}
+	t.Cleanup(conn.close)
+	l := login{conn}
+	ld.SetSessions([]logind.Session{{ID: "1", User: "core", UID: 500, TTY: "tty1", Type: "tty", Class: "user", State: "active"}})
+	s, err := l.InteractiveSessions(t.Context())
+	if err != nil || len(s) != 1 || s[0].User != "core" {
+		t.Fatalf("InteractiveSessions = %+v, %v", s, err)
+	}
+	if err := l.Reboot(t.Context()); err != nil || ld.RebootCalls() != 1 {
+		t.Fatalf("Reboot = %v, %d calls", err, ld.RebootCalls())
+	}
+	ld.FailReboot(dbustest.RebootError("inhibited"))
+	if err := l.Reboot(t.Context()); err == nil || !strings.Contains(err.Error(), "inhibited") {
+		t.Fatalf("Reboot = %v, want logind's error", err)
+	}
+}
+
+// With strategy off, Main releases the slot of a machine that rebooted and
+// exits, without D-Bus.
+func TestMainStrategyOff(t *testing.T) {
+	srv := embedetcd.StartT(t)
+	sem := semaphore.New(srv.ClientT(t), "")
+	if err := sem.Acquire(t.Context(), semaphore.Holder{ID: "m1", BootID: "old"}); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	write := func(name, content string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	vars := map[string]string{
+		"REBOOT_STRATEGY":             "off",
+		"LOCKSMITHD_ENDPOINT":         strings.Join(srv.Endpoints(), ","),
+		"LOCKSMITHD_MACHINE_ID_FILE":  write("machine-id", "m1\n"),
+		"LOCKSMITHD_BOOT_ID_FILE":     write("boot_id", "new\n"),
+		"LOCKSMITHD_COORDINATOR_FILE": filepath.Join(dir, "run", "coordinator.conf"),
+		"DBUS_SYSTEM_BUS_ADDRESS":     "unix:path=/nonexistent",
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+	defer cancel()
+	var stdout, stderr bytes.Buffer
+	if err := Main(ctx, nil, envflag.MapLookup(vars), &stdout, &stderr); err != nil {
+		t.Fatalf("Main = %v; log:\n%s", err, stderr.String())
+	}
+	st, err := sem.Get(t.Context())
+	if err != nil || len(st.Holders) != 0 {
+		t.Fatalf("state %+v, %v; want the slot released", st, err)
+	}
+	conf, err := os.ReadFile(vars["LOCKSMITHD_COORDINATOR_FILE"])
+	if err != nil || string(conf) != "NAME=locksmithd\nSTRATEGY=off\nSTATE=running\n" {
+		t.Fatalf("coordinator.conf %q, %v", conf, err)
+	}
+	if !strings.Contains(stderr.String(), "released the reboot slot") {
+		t.Fatalf("log lacks the release:\n%s", stderr.String())
+	}
+}
+
+func TestMainInvalid(t *testing.T) {
+	dir := t.TempDir()
+	id := filepath.Join(dir, "id")
+	if err := os.WriteFile(id, []byte("m1\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for name, vars := range map[string]map[string]string{
+		"missing CA file": {"LOCKSMITHD_ETCD_CAFILE": filepath.Join(dir, "absent.pem"), "LOCKSMITHD_MACHINE_ID_FILE": id, "LOCKSMITHD_BOOT_ID_FILE": id},
+		"bad boot id":     {"LOCKSMITHD_MACHINE_ID_FILE": id, "LOCKSMITHD_BOOT_ID_FILE": dir},
+		"bad watchdog":    {"LOCKSMITHD_MACHINE_ID_FILE": id, "LOCKSMITHD_BOOT_ID_FILE": id, "WATCHDOG_USEC": "often"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			var out bytes.Buffer
+			err := Main(t.Context(), nil, envflag.MapLookup(vars), &out, &out)
+			if ExitCode(err) != 2 {
+				t.Fatalf("Main = %v, want an invalid configuration", err)
+			}
+		})
+	}
+}
+
+func TestLoggerUnderJournal(t *testing.T) {
+	var plain, journal bytes.Buffer
+	newLogger(slog.LevelInfo, &plain, envflag.MapLookup(nil)).Info("x")
+	newLogger(slog.LevelInfo, &journal, envflag.MapLookup(map[string]string{"JOURNAL_STREAM": "8:1"})).Info("x")
+	if !strings.HasPrefix(plain.String(), "time=") || strings.Contains(journal.String(), "time=") {
+		t.Fatalf("plain %q, journal %q", plain.String(), journal.String())
+	}
+}
