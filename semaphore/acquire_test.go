@@ -298,35 +298,49 @@ func TestLoweredMaxAdmitsNobodyUntilEnoughLeave(t *testing.T) {
 	}
 }
 
-func TestWaiterWhoseLeaseIsLostQueuesAgain(t *testing.T) {
+func TestWaitersWhoseLeaseIsLostQueueAgain(t *testing.T) {
 	_, c := etcdT(t)
 	ctx := ctxT(t)
 	s := newT(t, c, DefaultGroup)
 	if err := s.TryAcquire(ctx, Holder{ID: "h"}); err != nil {
 		t.Fatal(err)
 	}
-	waiting := acquireAsync(ctx, newT(t, c, DefaultGroup), "a")
+	// A short TTL makes the keep-alive notice a revocation soon.
+	a := acquireAsync(ctx, newT(t, c, DefaultGroup, WithWaiterTTL(2)), "a")
 	waitWaiters(t, s, "a")
-	keys, _ := queueKeys(t, s)
-	resp, err := c.Get(ctx, keys[0])
-	if err != nil || len(resp.Kvs) != 1 || resp.Kvs[0].Lease == 0 {
-		t.Fatalf("waiter key %s: %v %v, want one key bound to a lease", keys[0], resp, err)
-	}
-	if _, err := c.Revoke(ctx, clientv3.LeaseID(resp.Kvs[0].Lease)); err != nil {
-		t.Fatal(err)
-	}
-	again := waitQueue(t, s, func(ids []string) bool {
-		k, _ := queueKeys(t, s)
-		return slices.Equal(ids, []string{"a"}) && k[0] != keys[0]
-	})
-	if len(again) != 1 {
-		t.Fatalf("queue %q", again)
+	b := acquireAsync(ctx, newT(t, c, DefaultGroup, WithWaiterTTL(2)), "b")
+	waitWaiters(t, s, "a", "b")
+
+	// b, behind a, loses its lease and queues again, still behind a; then
+	// a, the head, loses its lease and queues again, now behind b.
+	for _, tc := range []struct {
+		lost  int
+		after []string
+	}{{1, []string{"a", "b"}}, {0, []string{"b", "a"}}} {
+		keys, _ := queueKeys(t, s)
+		resp, err := c.Get(ctx, keys[tc.lost])
+		if err != nil || len(resp.Kvs) != 1 || resp.Kvs[0].Lease == 0 {
+			t.Fatalf("waiter key %s: %v %v, want one key bound to a lease", keys[tc.lost], resp, err)
+		}
+		if _, err := c.Revoke(ctx, clientv3.LeaseID(resp.Kvs[0].Lease)); err != nil {
+			t.Fatal(err)
+		}
+		waitQueue(t, s, func(ids []string) bool {
+			now, _ := queueKeys(t, s)
+			return slices.Equal(ids, tc.after) && !slices.Contains(now, keys[tc.lost])
+		})
 	}
 	if err := s.Release(ctx, "h"); err != nil {
 		t.Fatal(err)
 	}
-	if err := result(t, waiting); err != nil {
-		t.Fatalf("Acquire after its lease was lost: %v", err)
+	if err := result(t, b); err != nil {
+		t.Fatalf("b after its lease was lost: %v", err)
+	}
+	if err := s.Release(ctx, "b"); err != nil {
+		t.Fatal(err)
+	}
+	if err := result(t, a); err != nil {
+		t.Fatalf("a after its lease was lost: %v", err)
 	}
 }
 
@@ -370,51 +384,57 @@ func TestWaiterResyncsAfterCompaction(t *testing.T) {
 	if err := s.TryAcquire(ctx, Holder{ID: "h"}); err != nil {
 		t.Fatal(err)
 	}
-	var watches atomic.Int32
-	compactErr := make(chan error, 1)
-	compactOnce := func() {
-		if watches.Add(1) != 1 {
-			return
+	a := acquireAsync(ctx, newT(t, c, DefaultGroup), "a")
+	waitWaiters(t, s, "a")
+	// Waiters watch from the current revision, so etcd reports a
+	// compaction only when clientv3 resumes a broken watch stream from a
+	// compacted revision. The test delivers that report itself: b's first
+	// watch, once created, says its history was compacted.
+	var calls atomic.Int32
+	watches := make(chan struct{}, 10)
+	compactFirst := func(wch clientv3.WatchChan) clientv3.WatchChan {
+		watches <- struct{}{}
+		if calls.Add(1) > 1 {
+			return wch
 		}
-		// Move past the revision the watch starts from and compact it away;
-		// the release lands in the compacted history.
-		err := s.Release(ctx, "h")
-		if err == nil {
-			var resp *clientv3.PutResponse
-			if resp, err = c.Put(ctx, "unrelated", "x"); err == nil {
-				_, err = c.Compact(ctx, resp.Header.Revision)
-			}
+		fake := make(chan clientv3.WatchResponse, 2)
+		fake <- <-wch // created
+		fake <- clientv3.WatchResponse{CompactRevision: 1, Canceled: true}
+		close(fake)
+		return fake
+	}
+	b := acquireAsync(ctx, newT(t, c, DefaultGroup, withWrapWatch(compactFirst)), "b")
+	waitFor(t, watches)
+	waitFor(t, watches) // b read the queue again and watches again
+	for _, id := range []string{"h", "a"} {
+		if err := s.Release(ctx, id); err != nil {
+			t.Fatal(err)
 		}
-		compactErr <- err
-	}
-	w := newT(t, c, DefaultGroup, withBeforeWatch(compactOnce))
-	if err := result(t, acquireAsync(ctx, w, "a")); err != nil {
-		t.Fatalf("Acquire across a compaction: %v", err)
-	}
-	if err := <-compactErr; err != nil {
-		t.Fatal(err)
-	}
-	if n := watches.Load(); n != 2 {
-		t.Fatalf("watch opened %d times, want 2 (once, then again after the resync)", n)
+		next := map[string]<-chan error{"h": a, "a": b}[id]
+		if err := result(t, next); err != nil {
+			t.Fatalf("waiter after %s left: %v", id, err)
+		}
 	}
 }
 
 func TestHandoffCostDoesNotGrowWithQueue(t *testing.T) {
 	for _, n := range []int{2, 20} {
 		t.Run(fmt.Sprintf("waiters=%d", n), func(t *testing.T) {
-			srv, c := etcdT(t)
-			ctx := ctxT(t)
+			srv, _ := etcdT(t)
 			var rc requestCounter
 			counted := countingClient(t, srv, &rc)
+			ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
+			defer cancel()
 			holder := newT(t, counted, DefaultGroup)
 			if err := holder.TryAcquire(ctx, Holder{ID: "h"}); err != nil {
 				t.Fatal(err)
 			}
-			waiters, observer := newT(t, counted, DefaultGroup), newT(t, c, DefaultGroup)
+			watching := make(chan struct{}, n+1)
+			waiters := newT(t, counted, DefaultGroup, withWatchCreated(func() { watching <- struct{}{} }))
 			var results []<-chan error
 			for i := range n {
 				results = append(results, acquireAsync(ctx, waiters, fmt.Sprintf("w%02d", i)))
-				waitQueue(t, observer, func(ids []string) bool { return len(ids) == i+1 })
+				waitFor(t, watching)
 			}
 			rc.reset()
 			if err := holder.Release(ctx, "h"); err != nil {
@@ -423,9 +443,17 @@ func TestHandoffCostDoesNotGrowWithQueue(t *testing.T) {
 			if err := result(t, results[0]); err != nil {
 				t.Fatal(err)
 			}
-			// One compare-and-swap to release, one to take the slot.
-			if got := rc.unary.Load(); got != 2 {
-				t.Fatalf("handoff among %d waiters took %d unary requests, want 2", n, got)
+			waitFor(t, watching) // the next waiter now leads the queue
+			// One compare-and-swap to release, one to take the slot, one
+			// read by the waiter that moved to the head of the queue.
+			if got := rc.unary.Load(); got != 3 {
+				t.Errorf("handoff among %d waiters took %d unary requests, want 3", n, got)
+			}
+			cancel()
+			for _, ch := range results[1:] {
+				if err := result(t, ch); !errors.Is(err, context.Canceled) {
+					t.Errorf("waiter: %v, want context.Canceled", err)
+				}
 			}
 		})
 	}

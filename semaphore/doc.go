@@ -43,21 +43,29 @@
 // it. Otherwise it enqueues: it puts a waiter key
 // <Key()>/waiters/<lease>-<n> whose value is the holder id, bound to the
 // Semaphore's waiter lease (kept alive while the process lives), and in the
-// same transaction reads the semaphore and the queue. The queue is ordered
-// by the etcd revision that created each waiter key. The waiter then
-// watches the semaphore key and the queue, keeps its position and the value
-// up to date from the watch events alone, and sends a compare-and-swap only
-// when its position in the queue is lower than the number of free slots;
-// that transaction also deletes its waiter key. A release among N waiters
-// thus costs a constant number of requests, not N. Newcomers never overtake
-// the queue: [Semaphore.TryAcquire] and the first attempt of Acquire take a
-// slot only if there are more free slots than queued waiters, and the
-// transaction checks that no waiter arrived since the read.
+// same transaction reads the semaphore and the waiter just ahead. The queue
+// is ordered by the etcd revision that created each waiter key. Waiting is
+// a chain, as in etcd's concurrency.Mutex: the first waiter (the head)
+// watches the semaphore key and sends a compare-and-swap as soon as a slot
+// is free, which also deletes its waiter key; every other waiter watches
+// only the deletion of the waiter ahead of it, and then reads once to find
+// its new place. A release among N waiters thus wakes one waiter and costs
+// a constant number of requests (about 8 per acquire and release cycle,
+// see BenchmarkContendedHandoff), not N. Only the head takes a slot, so
+// when several slots free up at once they are filled one after another.
+// Newcomers never overtake the queue: [Semaphore.TryAcquire] and the first
+// attempt of Acquire take a slot only if there are more free slots than
+// queued waiters, and the transaction checks that no waiter arrived since
+// the read. Watches start at the current revision (etcd serves a watch from
+// a past revision only on its next 100 ms sync); when the store moved on
+// between a read and the watch, one more read fills the gap.
 //
-// A waiter whose key vanishes while it waits (its lease expired because
-// etcd was unreachable for the lease TTL, or someone deleted the key)
-// enqueues again, at the end of the queue, with a fresh lease. A watch that
-// is cancelled or compacted is re-established after one read. The slot
+// A waiter whose lease is lost (etcd was unreachable for the lease TTL, or
+// the lease was revoked) enqueues again, at the end of the queue, with a
+// fresh lease; so does a head whose waiter key was deleted by someone else
+// (a waiter further back notices that only when it reaches the head). A
+// dead waiter leaves the queue when its lease expires. A watch that is
+// cancelled or reports a compaction is replaced after one read. The slot
 // itself is never bound to a lease.
 //
 // # Cancellation

@@ -9,6 +9,7 @@ import (
 
 	"github.com/flatcar/locksmith/internal/embedetcd"
 	clientv3 "go.etcd.io/etcd/client/v3"
+	"go.uber.org/zap"
 	"google.golang.org/grpc"
 )
 
@@ -112,13 +113,7 @@ func acquireAsync(ctx context.Context, s *Semaphore, id string) <-chan error {
 // result waits for the result of an asynchronous call.
 func result(t testing.TB, ch <-chan error) error {
 	t.Helper()
-	select {
-	case err := <-ch:
-		return err
-	case <-time.After(testTimeout):
-		t.Fatalf("no result after %s", testTimeout)
-		return nil
-	}
+	return waitFor(t, ch)
 }
 
 // holderIDs returns the ids of st's holders.
@@ -184,7 +179,12 @@ func (s *countingStream) RecvMsg(m any) error {
 // countingClient returns a client of srv whose requests rc counts.
 func countingClient(t testing.TB, srv *embedetcd.Server, rc *requestCounter) *clientv3.Client {
 	t.Helper()
-	c, err := clientv3.New(clientv3.Config{Endpoints: srv.Endpoints(), DialTimeout: 10 * time.Second, DialOptions: rc.dialOptions()})
+	c, err := clientv3.New(clientv3.Config{
+		Endpoints:   srv.Endpoints(),
+		DialTimeout: 10 * time.Second,
+		DialOptions: rc.dialOptions(),
+		Logger:      zap.NewNop(), // cancelled requests at the end of a benchmark are no news
+	})
 	if err != nil {
 		t.Fatalf("etcd client: %v", err)
 	}
@@ -250,5 +250,23 @@ func checkAdmissions(t testing.TB, states []State) {
 	}
 }
 
-// withBeforeWatch runs f before each watch a waiter opens.
-func withBeforeWatch(f func()) Option { return func(o *options) { o.beforeWatch = f } }
+// withWrapWatch lets f replace the channel of every watch a waiter opens.
+func withWrapWatch(f func(clientv3.WatchChan) clientv3.WatchChan) Option {
+	return func(o *options) { o.wrapWatch = f }
+}
+
+// withWatchCreated runs f each time etcd confirms a waiter's watch.
+func withWatchCreated(f func()) Option { return func(o *options) { o.watchCreated = f } }
+
+// waitFor receives one value from ch, failing the test after testTimeout.
+func waitFor[T any](t testing.TB, ch <-chan T) T {
+	t.Helper()
+	select {
+	case v := <-ch:
+		return v
+	case <-time.After(testTimeout):
+		t.Fatalf("nothing received after %s", testTimeout)
+		var zero T
+		return zero
+	}
+}

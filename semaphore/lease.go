@@ -14,30 +14,31 @@ import (
 type waiterLease struct {
 	id     clientv3.LeaseID
 	cancel context.CancelFunc // stops the keep-alive
+	lost   chan struct{}      // closed when the keep-alive has ended
 }
 
-// leaseID returns the waiter lease, granting it and starting its
+// waiterLease returns the waiter lease, granting it and starting its
 // keep-alive on first use (or after the previous one was lost).
-func (s *Semaphore) leaseID(ctx context.Context) (clientv3.LeaseID, error) {
+func (s *Semaphore) waiterLease(ctx context.Context) (*waiterLease, error) {
 	s.mu.Lock()
 	closed, l := s.closed, s.lease
 	s.mu.Unlock()
 	switch {
 	case closed:
-		return 0, ErrClosed
+		return nil, ErrClosed
 	case l != nil:
-		return l.id, nil
+		return l, nil
 	}
 	resp, err := s.client.Grant(ctx, int64(s.opts.waiterTTL))
 	if err != nil {
-		return 0, fmt.Errorf("grant waiter lease: %w", err)
+		return nil, fmt.Errorf("grant waiter lease: %w", err)
 	}
 	kctx, cancel := context.WithCancel(context.Background())
-	l = &waiterLease{id: resp.ID, cancel: cancel}
+	l = &waiterLease{id: resp.ID, cancel: cancel, lost: make(chan struct{})}
 	ch, err := s.client.KeepAlive(kctx, l.id)
 	if err != nil {
 		_ = l.revoke(s.client, s.opts.waiterTTL)
-		return 0, fmt.Errorf("keep waiter lease alive: %w", err)
+		return nil, fmt.Errorf("keep waiter lease alive: %w", err)
 	}
 	s.mu.Lock()
 	closed, other := s.closed, s.lease
@@ -48,30 +49,34 @@ func (s *Semaphore) leaseID(ctx context.Context) (clientv3.LeaseID, error) {
 	if closed || other != nil { // lost a race with Close or another waiter
 		_ = l.revoke(s.client, s.opts.waiterTTL)
 		if closed {
-			return 0, ErrClosed
+			return nil, ErrClosed
 		}
-		return other.id, nil
+		return other, nil
 	}
-	go func() {
-		for range ch { // the channel closes when the lease is gone or kctx ends
-		}
-		s.forgetLease(l.id)
-	}()
-	return l.id, nil
+	go s.keepAlive(l, ch)
+	return l, nil
 }
 
-// forgetLease drops the waiter lease id (expired or not found) so that the
-// next waiter grants a new one.
-func (s *Semaphore) forgetLease(id clientv3.LeaseID) {
+// keepAlive consumes the keep-alive responses of l. When they end (the
+// lease expired or was revoked, etcd did not answer for its TTL, or the
+// keep-alive was stopped) it drops l and tells its waiters. A lease whose
+// keep-alive ended on its own has expired on the server or is about to.
+func (s *Semaphore) keepAlive(l *waiterLease, ch <-chan *clientv3.LeaseKeepAliveResponse) {
+	for range ch {
+	}
+	s.forgetLease(l)
+	close(l.lost)
+}
+
+// forgetLease drops l, if it is the current waiter lease, so that the
+// next waiter grants a new one, and stops its keep-alive.
+func (s *Semaphore) forgetLease(l *waiterLease) {
 	s.mu.Lock()
-	l := s.lease
-	if l != nil && l.id == id {
+	if s.lease == l {
 		s.lease = nil
 	}
 	s.mu.Unlock()
-	if l != nil && l.id == id {
-		l.cancel()
-	}
+	l.cancel()
 }
 
 // revoke stops the keep-alive and revokes the lease, waiting at most ttl

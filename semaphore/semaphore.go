@@ -19,9 +19,10 @@ const writeTimeout = 10 * time.Second
 type options struct {
 	now       func() time.Time
 	waiterTTL int
-	// beforeWatch, when set, runs before a waiter opens its watch; tests
-	// use it to compact the revision the watch starts from.
-	beforeWatch func()
+	// Test hooks, when set: wrapWatch may replace the channel of a
+	// waiter's watch; watchCreated runs when etcd has confirmed the watch.
+	wrapWatch    func(clientv3.WatchChan) clientv3.WatchChan
+	watchCreated func()
 }
 
 // Option configures a Semaphore.
