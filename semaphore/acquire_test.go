@@ -108,10 +108,7 @@ func TestConcurrentHoldersNeverExceedMax(t *testing.T) {
 func TestWaitersAreServedInArrivalOrder(t *testing.T) {
 	_, c := etcdT(t)
 	ctx := ctxT(t)
-	holder := newT(t, c, DefaultGroup)
-	if err := holder.TryAcquire(ctx, Holder{ID: "h"}); err != nil {
-		t.Fatal(err)
-	}
+	holder := heldT(t, c, "h")
 	var mu sync.Mutex
 	var order []string
 	var results []<-chan error
@@ -149,12 +146,8 @@ func TestWaitersAreServedInArrivalOrder(t *testing.T) {
 func TestNewcomersDoNotOvertakeTheQueue(t *testing.T) {
 	_, c := etcdT(t)
 	ctx := ctxT(t)
-	s := newT(t, c, DefaultGroup)
-	if err := s.TryAcquire(ctx, Holder{ID: "h"}); err != nil {
-		t.Fatal(err)
-	}
-	waiting := acquireAsync(ctx, newT(t, c, DefaultGroup), "w")
-	waitWaiters(t, s, "w")
+	s := heldT(t, c, "h")
+	waiting := queueT(ctx, t, s, newT(t, c, DefaultGroup), "w")
 	if _, err := s.SetMax(ctx, 2); err != nil {
 		t.Fatal(err)
 	}
@@ -166,8 +159,7 @@ func TestNewcomersDoNotOvertakeTheQueue(t *testing.T) {
 	if err := result(t, waiting); err != nil {
 		t.Fatal(err)
 	}
-	late := acquireAsync(ctx, newcomer, "n")
-	waitWaiters(t, s, "n")
+	late := queueT(ctx, t, s, newcomer, "n")
 	if err := s.Release(ctx, "h"); err != nil {
 		t.Fatal(err)
 	}
@@ -183,18 +175,12 @@ func TestNewcomersDoNotOvertakeTheQueue(t *testing.T) {
 func TestCancelledWaiterLeavesNoTrace(t *testing.T) {
 	_, c := etcdT(t)
 	ctx := ctxT(t)
-	holder := newT(t, c, DefaultGroup)
-	if err := holder.TryAcquire(ctx, Holder{ID: "h"}); err != nil {
-		t.Fatal(err)
-	}
-	a := acquireAsync(ctx, newT(t, c, DefaultGroup), "a")
-	waitWaiters(t, holder, "a")
+	holder := heldT(t, c, "h")
+	a := queueT(ctx, t, holder, newT(t, c, DefaultGroup), "a")
 	bctx, cancelB := context.WithCancel(ctx)
-	b := acquireAsync(bctx, newT(t, c, DefaultGroup), "b")
-	waitWaiters(t, holder, "a", "b")
+	b := queueT(bctx, t, holder, newT(t, c, DefaultGroup), "b")
 	cs := newT(t, c, DefaultGroup)
-	cres := acquireAsync(ctx, cs, "c")
-	waitWaiters(t, holder, "a", "b", "c")
+	cres := queueT(ctx, t, holder, cs, "c")
 
 	cancelB()
 	if err := result(t, b); !errors.Is(err, context.Canceled) {
@@ -235,8 +221,7 @@ func TestPausedSemaphoreAdmitsNobodyUntilRaised(t *testing.T) {
 	if err := s.TryAcquire(ctx, Holder{ID: "a"}); !errors.Is(err, ErrFull) {
 		t.Fatalf("TryAcquire while paused: %v, want ErrFull", err)
 	}
-	blocked := acquireAsync(ctx, newT(t, c, DefaultGroup), "a")
-	waitWaiters(t, s, "a")
+	blocked := queueT(ctx, t, s, newT(t, c, DefaultGroup), "a")
 	st, err := s.Get(ctx)
 	if err != nil || len(st.Holders) != 0 {
 		t.Fatalf("paused semaphore has holders %q, %v", holderIDs(st), err)
@@ -272,8 +257,7 @@ func TestLoweredMaxAdmitsNobodyUntilEnoughLeave(t *testing.T) {
 		t.Fatalf("after lowering max: %+v, %v; want 3 holders, valid, no free slot", st, err)
 	}
 	from := st.Revision
-	waiting := acquireAsync(ctx, newT(t, c, DefaultGroup), "w")
-	waitWaiters(t, s, "w")
+	waiting := queueT(ctx, t, s, newT(t, c, DefaultGroup), "w")
 	for _, id := range []string{"a", "b"} {
 		if err := s.Release(ctx, id); err != nil {
 			t.Fatal(err)
@@ -301,15 +285,10 @@ func TestLoweredMaxAdmitsNobodyUntilEnoughLeave(t *testing.T) {
 func TestWaitersWhoseLeaseIsLostQueueAgain(t *testing.T) {
 	_, c := etcdT(t)
 	ctx := ctxT(t)
-	s := newT(t, c, DefaultGroup)
-	if err := s.TryAcquire(ctx, Holder{ID: "h"}); err != nil {
-		t.Fatal(err)
-	}
+	s := heldT(t, c, "h")
 	// A short TTL makes the keep-alive notice a revocation soon.
-	a := acquireAsync(ctx, newT(t, c, DefaultGroup, WithWaiterTTL(2)), "a")
-	waitWaiters(t, s, "a")
-	b := acquireAsync(ctx, newT(t, c, DefaultGroup, WithWaiterTTL(2)), "b")
-	waitWaiters(t, s, "a", "b")
+	a := queueT(ctx, t, s, newT(t, c, DefaultGroup, WithWaiterTTL(2)), "a")
+	b := queueT(ctx, t, s, newT(t, c, DefaultGroup, WithWaiterTTL(2)), "b")
 
 	// b, behind a, loses its lease and queues again, still behind a; then
 	// a, the head, loses its lease and queues again, now behind b.
@@ -347,13 +326,9 @@ func TestWaitersWhoseLeaseIsLostQueueAgain(t *testing.T) {
 func TestCloseEndsWaitingAcquire(t *testing.T) {
 	_, c := etcdT(t)
 	ctx := ctxT(t)
-	s := newT(t, c, DefaultGroup)
-	if err := s.TryAcquire(ctx, Holder{ID: "h"}); err != nil {
-		t.Fatal(err)
-	}
+	s := heldT(t, c, "h")
 	w := New(c, DefaultGroup)
-	waiting := acquireAsync(ctx, w, "a")
-	waitWaiters(t, s, "a")
+	waiting := queueT(ctx, t, s, w, "a")
 	if err := w.Close(); err != nil {
 		t.Fatalf("Close: %v", err)
 	}
@@ -380,12 +355,8 @@ func TestCloseEndsWaitingAcquire(t *testing.T) {
 func TestWaiterResyncsAfterCompaction(t *testing.T) {
 	_, c := etcdT(t)
 	ctx := ctxT(t)
-	s := newT(t, c, DefaultGroup)
-	if err := s.TryAcquire(ctx, Holder{ID: "h"}); err != nil {
-		t.Fatal(err)
-	}
-	a := acquireAsync(ctx, newT(t, c, DefaultGroup), "a")
-	waitWaiters(t, s, "a")
+	s := heldT(t, c, "h")
+	a := queueT(ctx, t, s, newT(t, c, DefaultGroup), "a")
 	// Waiters watch from the current revision, so etcd reports a
 	// compaction only when clientv3 resumes a broken watch stream from a
 	// compacted revision. The test delivers that report itself: b's first
@@ -425,10 +396,7 @@ func TestHandoffCostDoesNotGrowWithQueue(t *testing.T) {
 			counted := countingClient(t, srv, &rc)
 			ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
 			defer cancel()
-			holder := newT(t, counted, DefaultGroup)
-			if err := holder.TryAcquire(ctx, Holder{ID: "h"}); err != nil {
-				t.Fatal(err)
-			}
+			holder := heldT(t, counted, "h")
 			watching := make(chan struct{}, n+1)
 			waiters := newT(t, counted, DefaultGroup, withWatchCreated(func() { watching <- struct{}{} }))
 			var results []<-chan error

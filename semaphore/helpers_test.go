@@ -37,6 +37,24 @@ func newT(t testing.TB, c *clientv3.Client, group string, opts ...Option) *Semap
 	return s
 }
 
+// heldT returns a Semaphore of the default group in which id holds a slot.
+func heldT(t testing.TB, c *clientv3.Client, id string) *Semaphore {
+	t.Helper()
+	s := newT(t, c, DefaultGroup)
+	if err := s.TryAcquire(ctxT(t), Holder{ID: id}); err != nil {
+		t.Fatalf("TryAcquire %s: %v", id, err)
+	}
+	return s
+}
+
+// noKeys fails the test if etcd holds any key after what.
+func noKeys(t testing.TB, c *clientv3.Client, what string) {
+	t.Helper()
+	if keys := allKeys(t, c); len(keys) != 0 {
+		t.Fatalf("%s wrote %q", what, keys)
+	}
+}
+
 // rawGet returns the stored bytes of key and its mod revision (nil, 0 when
 // absent).
 func rawGet(t testing.TB, c *clientv3.Client, key string) ([]byte, int64) {
@@ -107,6 +125,15 @@ func waitWaiters(t testing.TB, s *Semaphore, want ...string) {
 func acquireAsync(ctx context.Context, s *Semaphore, id string) <-chan error {
 	ch := make(chan error, 1)
 	go func() { ch <- s.Acquire(ctx, Holder{ID: id}) }()
+	return ch
+}
+
+// queueT starts Acquire(id) on s and waits until the queue, seen through
+// observer, ends with id.
+func queueT(ctx context.Context, t testing.TB, observer, s *Semaphore, id string) <-chan error {
+	t.Helper()
+	ch := acquireAsync(ctx, s, id)
+	waitQueue(t, observer, func(ids []string) bool { return len(ids) > 0 && ids[len(ids)-1] == id })
 	return ch
 }
 

@@ -49,9 +49,7 @@ func TestGetAbsentKeyReadsAsMaxOneAndWritesNothing(t *testing.T) {
 	if st.Max != 1 || len(st.Holders) != 0 || st.Revision != 0 || st.Free() != 1 || st.LastRemoval != nil {
 		t.Fatalf("absent key reads as %+v, want Max 1, no holders, Revision 0", st)
 	}
-	if keys := allKeys(t, c); len(keys) != 0 {
-		t.Fatalf("Get wrote %q", keys)
-	}
+	noKeys(t, c, "Get")
 }
 
 func TestTryAcquireReleaseAndErrors(t *testing.T) {
@@ -129,9 +127,7 @@ func TestInvalidArguments(t *testing.T) {
 	if _, err := s.Repair(ctx, -1); !errors.Is(err, ErrInvalidMax) {
 		t.Errorf("Repair(-1): %v, want ErrInvalidMax", err)
 	}
-	if keys := allKeys(t, c); len(keys) != 0 {
-		t.Fatalf("invalid calls wrote %q", keys)
-	}
+	noKeys(t, c, "invalid calls")
 }
 
 func TestSetMax(t *testing.T) {
@@ -178,8 +174,7 @@ func TestGroupsAreIndependent(t *testing.T) {
 	if err := def.Release(ctx, "b"); !errors.Is(err, ErrNotHolder) {
 		t.Fatalf("release in the default group of a web holder: %v, want ErrNotHolder", err)
 	}
-	blocked := acquireAsync(ctx, def, "c")
-	waitWaiters(t, def, "c")
+	blocked := queueT(ctx, t, def, def, "c")
 	if ids, err := web.Waiters(ctx); err != nil || len(ids) != 0 {
 		t.Fatalf("web waiters = %q, %v; want none", ids, err)
 	}
@@ -323,9 +318,7 @@ func TestRepair(t *testing.T) {
 	if _, err := s.Repair(ctx, 2); !errors.Is(err, ErrNotCorrupt) {
 		t.Fatalf("Repair of an absent key: %v, want ErrNotCorrupt", err)
 	}
-	if keys := allKeys(t, c); len(keys) != 0 {
-		t.Fatalf("Repair of an absent key wrote %q", keys)
-	}
+	noKeys(t, c, "Repair of an absent key")
 	for _, tc := range []struct {
 		name, value string
 		holders     []Holder
