@@ -6,6 +6,7 @@ import (
 	"time"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
+	"go.uber.org/zap"
 )
 
 // StartT starts a plain single-member etcd for a test in t.TempDir() and
@@ -32,7 +33,7 @@ func StartConfigT(tb testing.TB, cfg Config) *Server {
 // ClientT returns a client of s that is closed when the test ends.
 func (s *Server) ClientT(tb testing.TB) *clientv3.Client {
 	tb.Helper()
-	c, err := clientv3.New(clientv3.Config{Endpoints: s.Endpoints(), DialTimeout: 10 * time.Second})
+	c, err := clientv3.New(clientv3.Config{Endpoints: s.Endpoints(), DialTimeout: 10 * time.Second, Logger: zap.NewNop()})
 	if err != nil {
 		tb.Fatalf("etcd client: %v", err)
 	}
