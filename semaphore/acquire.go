@@ -135,8 +135,7 @@ func (w *waiter) place(rev int64, resps []*pb.ResponseOp) string {
 }
 
 // run waits, as head or behind pred (both as of the last read), until the
-// waiter holds a slot. It leaves the queue on any outcome but success and
-// errDequeued.
+// waiter holds a slot. It leaves the queue on any other outcome.
 func (w *waiter) run(ctx context.Context, pred string) error {
 	for {
 		var err error
@@ -150,8 +149,8 @@ func (w *waiter) run(ctx context.Context, pred string) error {
 				continue
 			}
 		}
-		if err != nil && !errors.Is(err, errDequeued) {
-			w.leave(ctx)
+		if err != nil {
+			w.leave(ctx) // also after errDequeued: the lease may outlive its keep-alive
 		}
 		return err
 	}

@@ -62,11 +62,12 @@
 //
 // A waiter whose lease is lost (etcd was unreachable for the lease TTL, or
 // the lease was revoked) enqueues again, at the end of the queue, with a
-// fresh lease; so does a head whose waiter key was deleted by someone else
-// (a waiter further back notices that only when it reaches the head). A
-// dead waiter leaves the queue when its lease expires. A watch that is
-// cancelled or reports a compaction is replaced after one read. The slot
-// itself is never bound to a lease.
+// fresh lease. So does a waiter whose key someone else deleted, when it
+// notices: as head when it tries to take a slot, otherwise when the waiter
+// ahead of it leaves (the waiter behind it moves up at once). A dead waiter
+// leaves the queue when its lease expires. A watch that is cancelled or
+// reports a compaction is replaced after one read. The slot itself is never
+// bound to a lease.
 //
 // # Cancellation
 //
