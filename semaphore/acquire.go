@@ -22,7 +22,8 @@ import (
 // wrapping ctx.Err(); when the Semaphore is closed, one wrapping ErrClosed.
 // Other errors: ErrInvalidID, a *CorruptError (also when the value becomes
 // corrupt while Acquire is first in the queue), or the error of etcd.
-// After an error, h holds no slot taken by this call.
+// After an error, h holds no slot taken by this call (unless etcd did not
+// answer the write that takes it; see the package documentation).
 func (s *Semaphore) Acquire(ctx context.Context, h Holder) error {
 	err := s.tryAcquire(ctx, h)
 	if errors.Is(err, ErrFull) {

@@ -160,7 +160,7 @@ func (s *Semaphore) RemoveStale(ctx context.Context, maxAge time.Duration, by, r
 // operation that overwrites one: it writes a semaphore with max slots and
 // the holders it can recover from the corrupt bytes (the distinct non-empty
 // ids of a readable "holders" list, with their facts when readable), so
-// that a repair never admits more nodes than were down. It returns the
+// that a repair frees no slot it can tell is taken. It returns the
 // state written, or an error wrapping ErrNotCorrupt when the value is valid
 // or absent (nothing is written), ErrInvalidMax for a negative max, or the
 // error of etcd or ctx.
