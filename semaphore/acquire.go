@@ -79,7 +79,7 @@ func (s *Semaphore) enqueue(ctx context.Context, h Holder) (*waiter, string, err
 		if err := ctx.Err(); err != nil {
 			return nil, "", err
 		}
-		l, err := s.waiterLease(ctx)
+		l, err := s.currentLease(ctx)
 		if err != nil {
 			return nil, "", err
 		}

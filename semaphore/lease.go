@@ -17,9 +17,9 @@ type waiterLease struct {
 	lost   chan struct{}      // closed when the keep-alive has ended
 }
 
-// waiterLease returns the waiter lease, granting it and starting its
+// currentLease returns the waiter lease, granting it and starting its
 // keep-alive on first use (or after the previous one was lost).
-func (s *Semaphore) waiterLease(ctx context.Context) (*waiterLease, error) {
+func (s *Semaphore) currentLease(ctx context.Context) (*waiterLease, error) {
 	s.mu.Lock()
 	closed, l := s.closed, s.lease
 	s.mu.Unlock()
