@@ -1,9 +1,14 @@
 // Command locksmith-sim simulates a fleet of locksmithd nodes rebooting on
 // this machine, with the real daemon state machine and the real etcd
 // semaphore (an embedded etcd unless --endpoint is given), and reports how
-// the rollout went. "locksmith-sim --help" lists the flags. It exits 1 if
-// the rollout failed (more than max nodes of a group down at once, slots
-// leaked, or not finished) or could not run, 2 for a bad command line.
+// the rollout went. "locksmith-sim --help" lists the flags.
+//
+// "locksmith-sim bench [flags]" runs the benchmark of BENCHMARKS.md
+// instead (see package internal/sim/bench; "make bench" runs it).
+//
+// It exits 1 if the rollout failed (more than max nodes of a group down at
+// once, slots leaked, or not finished) or could not run, 2 for a bad
+// command line.
 package main
 
 import (
@@ -15,11 +20,17 @@ import (
 	"syscall"
 
 	"github.com/flatcar/locksmith/internal/sim"
+	"github.com/flatcar/locksmith/internal/sim/bench"
 )
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err := sim.Run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	run := sim.Run
+	args := os.Args[1:]
+	if len(args) > 0 && args[0] == "bench" {
+		run, args = bench.Run, args[1:]
+	}
+	err := run(ctx, args, os.Stdout, os.Stderr)
 	stop()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "locksmith-sim:", err)

@@ -26,6 +26,7 @@ type Counter struct {
 	unary    atomic.Int64
 	streams  atomic.Int64
 	messages atomic.Int64
+	received atomic.Int64
 	byMethod sync.Map // full gRPC method name → *atomic.Int64 of requests
 }
 
@@ -37,6 +38,8 @@ type Counts struct {
 	Streams int64 `json:"streams"`
 	// StreamMessages is the number of messages sent on streams.
 	StreamMessages int64 `json:"stream_messages"`
+	// StreamReceived is the number of messages received on streams.
+	StreamReceived int64 `json:"stream_received"`
 }
 
 // Requests is the number of requests sent to etcd: unary calls plus stream
@@ -49,12 +52,13 @@ func (c Counts) Sub(before Counts) Counts {
 		Unary:          c.Unary - before.Unary,
 		Streams:        c.Streams - before.Streams,
 		StreamMessages: c.StreamMessages - before.StreamMessages,
+		StreamReceived: c.StreamReceived - before.StreamReceived,
 	}
 }
 
 // Counts returns the current counts.
 func (c *Counter) Counts() Counts {
-	return Counts{Unary: c.unary.Load(), Streams: c.streams.Load(), StreamMessages: c.messages.Load()}
+	return Counts{Unary: c.unary.Load(), Streams: c.streams.Load(), StreamMessages: c.messages.Load(), StreamReceived: c.received.Load()}
 }
 
 // ByMethod returns the requests counted so far by full gRPC method name,
@@ -95,7 +99,7 @@ func (c *Counter) UnaryInterceptor(ctx context.Context, method string, req, repl
 }
 
 // StreamInterceptor opens the stream and counts it; the returned stream
-// counts every message sent on it.
+// counts every message sent and received on it.
 func (c *Counter) StreamInterceptor(ctx context.Context, desc *grpc.StreamDesc, cc *grpc.ClientConn, method string, streamer grpc.Streamer, opts ...grpc.CallOption) (grpc.ClientStream, error) {
 	s, err := streamer(ctx, desc, cc, method, opts...)
 	if err != nil {
@@ -115,4 +119,12 @@ func (s *countingStream) SendMsg(m any) error {
 	s.c.messages.Add(1)
 	s.c.count(s.method)
 	return s.ClientStream.SendMsg(m)
+}
+
+func (s *countingStream) RecvMsg(m any) error {
+	err := s.ClientStream.RecvMsg(m)
+	if err == nil {
+		s.c.received.Add(1)
+	}
+	return err
 }

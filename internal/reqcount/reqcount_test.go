@@ -52,8 +52,8 @@ func TestCountsUnaryCallsAndStreamMessages(t *testing.T) {
 	}
 	wcancel()
 	got := c.Counts().Sub(before)
-	if got.Unary != 1 || got.Streams != 1 || got.StreamMessages < 1 {
-		t.Fatalf("watch and put: %+v, want 1 unary, 1 stream, at least 1 stream message", got)
+	if got.Unary != 1 || got.Streams != 1 || got.StreamMessages < 1 || got.StreamReceived < 2 {
+		t.Fatalf("watch and put: %+v, want 1 unary, 1 stream, at least 1 stream message sent and 2 received (created, event)", got)
 	}
 	if got.Requests() != got.Unary+got.StreamMessages {
 		t.Fatalf("Requests() = %d for %+v", got.Requests(), got)

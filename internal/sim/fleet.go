@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"sync"
+	"syscall"
 	"time"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
@@ -142,6 +143,7 @@ func (f *fleet) run(ctx context.Context, admin *clientv3.Client, timeout time.Du
 	defer mon.Stop()
 	f.mon = mon
 
+	cpuBefore := cpuTime()
 	rctx, cancel := context.WithTimeoutCause(ctx, timeout, fmt.Errorf("%s run: %w after %s", f.mode, ErrTimeout, timeout))
 	defer cancel()
 	nctx, stopNodes := context.WithCancel(rctx)
@@ -184,6 +186,7 @@ func (f *fleet) run(ctx context.Context, admin *clientv3.Client, timeout time.Du
 	<-progressDone
 
 	out := f.outcome(end)
+	out.cpu = cpuTime() - cpuBefore
 	if f.afterDone != nil && runErr == nil {
 		runErr = f.afterDone(ctx, admin, f.groups)
 	}
@@ -297,4 +300,13 @@ func (f *fleet) showProgress(ctx context.Context, show func(time.Duration, count
 			return
 		}
 	}
+}
+
+// cpuTime returns the CPU time used by this process so far, 0 if unknown.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

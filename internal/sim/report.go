@@ -2,6 +2,7 @@ package sim
 
 import (
 	"fmt"
+	"slices"
 	"io"
 	"math"
 	"strings"
@@ -72,6 +73,16 @@ type RunReport struct {
 	Handoffs     int     `json:"handoffs"`
 	HandoffP50Ms float64 `json:"handoff_p50_ms"`
 	HandoffP99Ms float64 `json:"handoff_p99_ms"`
+	// FirstAcquireMs is the time from the announcement of the update to
+	// the first slot taken, as seen by the monitor.
+	FirstAcquireMs float64 `json:"first_acquire_ms"`
+	// SlotOverheadP50Ms and SlotOverheadP99Ms are percentiles, over the
+	// nodes that came back, of how much longer than its reboot a node held
+	// its slot (monitor's acquire to release, minus the drawn reboot
+	// time): the cost of taking the slot, stopping, booting, connecting
+	// and releasing.
+	SlotOverheadP50Ms float64 `json:"slot_overhead_p50_ms"`
+	SlotOverheadP99Ms float64 `json:"slot_overhead_p99_ms"`
 	// EtcdRequests counts the requests of every etcd client of the nodes
 	// (unary calls and stream messages sent), from their first boot to
 	// the end; per reboot it is divided by Reboots.
@@ -79,6 +90,13 @@ type RunReport struct {
 	EtcdUnaryCalls        int64   `json:"etcd_unary_calls"`
 	EtcdStreamMessages    int64   `json:"etcd_stream_messages"`
 	EtcdRequestsPerReboot float64 `json:"etcd_requests_per_reboot"`
+	// EtcdReceivedPerReboot is the number of stream messages (watch
+	// events, keep-alive answers) the nodes received, per reboot: not
+	// requests, but the fan-out of etcd's notifications.
+	EtcdReceivedPerReboot float64 `json:"etcd_received_per_reboot"`
+	// CPUSeconds is the CPU time this process (nodes, monitor and, when
+	// embedded, etcd) used during the run.
+	CPUSeconds float64 `json:"cpu_seconds"`
 	// EtcdPerRebootByMethod breaks EtcdRequestsPerReboot down by gRPC
 	// method, e.g. "KV/Txn" or "Lease/LeaseKeepAlive" (stream messages).
 	EtcdPerRebootByMethod map[string]float64 `json:"etcd_per_reboot_by_method"`
@@ -127,6 +145,7 @@ type outcome struct {
 	monitor   monitor.Result
 	requests  reqcount.Counts
 	byMethod  map[string]int64
+	cpu       time.Duration
 }
 
 // outcome copies what the fleet recorded; end is when the run ended.
@@ -149,6 +168,7 @@ func runReport(o Options, out *outcome) RunReport {
 		Completed: out.completed, Reboots: out.reboots,
 		EtcdRequests: out.requests.Requests(), EtcdUnaryCalls: out.requests.Unary, EtcdStreamMessages: out.requests.StreamMessages,
 		FIFOViolations:  len(out.monitor.FIFO),
+		CPUSeconds:      out.cpu.Seconds(),
 		MonitorComplete: out.monitor.Complete(),
 	}
 	dead := map[string]bool{}
@@ -188,18 +208,50 @@ func runReport(o Options, out *outcome) RunReport {
 	}
 	r.MaxExceeded = len(out.monitor.Exceeded) > 0 || r.MaxConcurrentObserved > o.Max || r.MaxDownObserved > o.Max
 	r.MakespanRatio = ratio(r.MakespanSeconds, r.IdealSeconds)
+	r.FirstAcquireMs, r.SlotOverheadP50Ms, r.SlotOverheadP99Ms = slotTimes(out)
 	handoffs := out.monitor.Handoffs()
 	r.Handoffs = len(handoffs)
 	r.HandoffP50Ms = ms(percentile(handoffs, 50))
 	r.HandoffP99Ms = ms(percentile(handoffs, 99))
 	if r.Reboots > 0 {
 		r.EtcdRequestsPerReboot = float64(r.EtcdRequests) / float64(r.Reboots)
+		r.EtcdReceivedPerReboot = float64(out.requests.StreamReceived) / float64(r.Reboots)
 		r.EtcdPerRebootByMethod = map[string]float64{}
 		for m, n := range out.byMethod {
 			r.EtcdPerRebootByMethod[strings.TrimPrefix(m, "/etcdserverpb.")] = float64(n) / float64(r.Reboots)
 		}
 	}
 	return r
+}
+
+// slotTimes returns the time to the first acquire and the percentiles of
+// the slot overhead, in milliseconds.
+func slotTimes(out *outcome) (first, p50, p99 float64) {
+	downFor := map[string]time.Duration{}
+	for _, n := range out.nodes {
+		if n.phase != phaseFailed {
+			downFor[n.group+"\x00"+n.id] = n.downFor
+		}
+	}
+	acquired := map[string]time.Time{}
+	var overheads []time.Duration
+	for _, e := range out.monitor.Events {
+		k := e.Group + "\x00" + e.ID
+		switch e.Kind {
+		case monitor.Acquire:
+			if first == 0 {
+				first = ms(e.Time.Sub(out.start))
+			}
+			acquired[k] = e.Time
+		case monitor.Release:
+			d, ok := downFor[k]
+			if at, held := acquired[k]; ok && held {
+				overheads = append(overheads, e.Time.Sub(at)-d)
+			}
+		}
+	}
+	slices.Sort(overheads)
+	return first, ms(percentile(overheads, 50)), ms(percentile(overheads, 99))
 }
 
 // compare returns the ratios of baseline to watch.
@@ -265,6 +317,9 @@ func (r Report) writeText(w io.Writer) error {
 	row("most slot holders seen by the monitor", func(x RunReport) string { return fmt.Sprint(x.MaxConcurrentObserved) }, nil)
 	row("handoff p50", func(x RunReport) string { return msText(x.HandoffP50Ms, x.Handoffs) }, func(x *Ratios) float64 { return x.HandoffP50 })
 	row("handoff p99", func(x RunReport) string { return msText(x.HandoffP99Ms, x.Handoffs) }, func(x *Ratios) float64 { return x.HandoffP99 })
+	row("first slot taken after", func(x RunReport) string { return fmt.Sprintf("%.1f ms", x.FirstAcquireMs) }, nil)
+	row("slot held beyond the reboot p50", func(x RunReport) string { return fmt.Sprintf("%.1f ms", x.SlotOverheadP50Ms) }, nil)
+	row("slot held beyond the reboot p99", func(x RunReport) string { return fmt.Sprintf("%.1f ms", x.SlotOverheadP99Ms) }, nil)
 	row("etcd requests per reboot", func(x RunReport) string { return fmt.Sprintf("%.1f", x.EtcdRequestsPerReboot) },
 		func(x *Ratios) float64 { return x.EtcdRequestsPerReboot })
 	row("FIFO violations", func(x RunReport) string { return fmt.Sprint(x.FIFOViolations) }, nil)

@@ -1,0 +1,14 @@
+# Entry points; each target runs one documented command.
+.PHONY: test sim bench
+
+# The whole test suite (see scripts/test).
+test:
+	./scripts/test
+
+# The fleet simulator with its defaults (the README Quick start "run").
+sim:
+	go run ./cmd/locksmith-sim
+
+# The benchmark of BENCHMARKS.md (see scripts/bench); a few minutes.
+bench:
+	./scripts/bench
