@@ -2,9 +2,9 @@ package sim
 
 import (
 	"fmt"
-	"slices"
 	"io"
 	"math"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
