@@ -3,7 +3,6 @@ package sim
 import (
 	"context"
 	"fmt"
-	"sync/atomic"
 	"time"
 
 	"github.com/flatcar/locksmith/internal/clock"
@@ -32,14 +31,15 @@ type node struct {
 
 // run boots the node until it is done or dead, or ctx ends: each boot runs
 // the real daemon state machine until it asks for a reboot; the node is
-// then down for its reboot time and boots again with a new boot id.
+// then down for its reboot time, counted from the request (the daemon's
+// shutdown is part of it), and boots again with a new boot id.
 func (n *node) run(ctx context.Context, f *fleet) error {
 	for boot := 0; ; boot++ {
-		rebooted, err := n.runBoot(ctx, f, boot)
-		if err != nil || !rebooted || n.dies {
+		downAt, err := n.runBoot(ctx, f, boot)
+		if err != nil || downAt.IsZero() || n.dies {
 			return err
 		}
-		if clock.Sleep(ctx, clock.Real, n.downFor) != nil {
+		if clock.Sleep(ctx, clock.Real, n.downFor-time.Since(downAt)) != nil {
 			return nil
 		}
 		f.cameUp(n)
@@ -47,11 +47,12 @@ func (n *node) run(ctx context.Context, f *fleet) error {
 }
 
 // runBoot runs the daemon of one boot, with its own etcd client as a new
-// process would, until it asks for a reboot (true) or ctx ends (false).
-func (n *node) runBoot(ctx context.Context, f *fleet, boot int) (bool, error) {
+// process would, until it asks for a reboot or ctx ends. It returns when
+// the reboot was asked for, zero if it was not.
+func (n *node) runBoot(ctx context.Context, f *fleet, boot int) (time.Time, error) {
 	cli, err := etcdclient.New(etcdclient.Config{Endpoints: f.endpoints, DialOptions: f.counter.DialOptions()})
 	if err != nil {
-		return false, fmt.Errorf("node %s: %w", n.id, err)
+		return time.Time{}, fmt.Errorf("node %s: %w", n.id, err)
 	}
 	defer cli.Close()
 	sem := semaphore.New(cli, n.group, semaphore.WithClock(f.clk.Now))
@@ -87,12 +88,12 @@ func (n *node) runBoot(ctx context.Context, f *fleet, boot int) (bool, error) {
 		Logger:   f.logger.With("node", n.id, "boot", boot),
 	})
 	if err != nil {
-		return false, fmt.Errorf("node %s: %w", n.id, err)
+		return time.Time{}, fmt.Errorf("node %s: %w", n.id, err)
 	}
 	if err := m.Run(mctx); err != nil {
-		return false, fmt.Errorf("node %s: %w", n.id, err)
+		return time.Time{}, fmt.Errorf("node %s: %w", n.id, err)
 	}
-	return reb.requested.Load(), nil
+	return reb.at, nil
 }
 
 // updates is the update source of a node: a reboot is needed in the first
@@ -123,15 +124,15 @@ func (u updates) RebootNeeded(context.Context) (bool, error) { return u.boot == 
 // rebooter takes the node down: the daemon's context ends, as when the
 // host goes down.
 type rebooter struct {
-	f         *fleet
-	n         *node
-	goDown    context.CancelFunc
-	requested atomic.Bool
+	f      *fleet
+	n      *node
+	goDown context.CancelFunc
+	at     time.Time // when the reboot was asked for; read after Run returned
 }
 
 // Reboot records the reboot, takes the node down and returns nil.
 func (r *rebooter) Reboot(context.Context) error {
-	r.requested.Store(true)
+	r.at = time.Now()
 	r.f.wentDown(r.n)
 	r.goDown()
 	return nil

@@ -104,6 +104,16 @@ func (r Result) writeText(w io.Writer) error {
 		if err := tw.Flush(); err != nil {
 			return err
 		}
+		b.WriteString("\nwhere the time goes (watch mode):\n\n")
+		tw = tabwriter.NewWriter(&b, 0, 0, 2, ' ', tabwriter.AlignRight)
+		fmt.Fprintln(tw, "nodes	first slot after	slot held beyond reboot p50	p99	keep-alives/reboot	messages received/reboot	CPU s (all nodes + etcd)	")
+		for _, f := range r.Fleets {
+			fmt.Fprintf(tw, "%d\t%.1f ms\t%.1f ms\t%.1f ms\t%.1f\t%.1f\t%.1f\t\n", f.Nodes, f.FirstAcquireMs, f.SlotOverheadP50Ms, f.SlotOverheadP99Ms,
+				f.EtcdPerRebootByMethod["Lease/LeaseKeepAlive"], f.EtcdReceivedPerReboot, f.CPUSeconds)
+		}
+		if err := tw.Flush(); err != nil {
+			return err
+		}
 	}
 	if m := r.Memory; m != nil {
 		fmt.Fprintf(&b, "\nlocksmithd resident memory (VmRSS): idle %.1f MiB, waiting for a slot %.1f MiB\n",

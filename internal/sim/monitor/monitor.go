@@ -56,7 +56,7 @@ type Monitor struct {
 
 	mu       sync.Mutex
 	rev      int64         // last revision fully processed
-	changed  chan struct{} // closed and replaced whenever rev grows
+	changed  chan struct{} // closed and replaced whenever rev grows or a mark changes
 	seq      int64         // last queue position given
 	rec      recorder
 	gaps     []Gap
@@ -311,6 +311,11 @@ func (m *Monitor) advance(rev int64) {
 		return
 	}
 	m.rev = rev
+	m.signal()
+}
+
+// signal wakes the callers of WaitRevision and Until. m.mu is held.
+func (m *Monitor) signal() {
 	close(m.changed)
 	m.changed = make(chan struct{})
 }

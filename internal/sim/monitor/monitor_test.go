@@ -285,3 +285,31 @@ func TestStartNeedsAGroup(t *testing.T) {
 		t.Fatalf("Start without groups: %v", err)
 	}
 }
+
+func TestUntil(t *testing.T) {
+	cli := embedetcd.StartT(t).ClientT(t)
+	key := semaphore.Key("g")
+	m := start(t, cli, Config{Groups: []string{"g"}})
+	acquired := make(chan Result, 1)
+	go func() {
+		r, err := m.Until(testCtx(t), func(r Result) bool { g, _ := r.Group("g"); return slices.Contains(g.Holders, "b") })
+		if err != nil {
+			t.Error(err)
+		}
+		acquired <- r
+	}()
+	commit(t, cli, clientv3.OpPut(key, semValue(t, 2, "a")))
+	commit(t, cli, clientv3.OpPut(key, semValue(t, 2, "a", "b")))
+	if r := <-acquired; r.MaxConcurrent() != 2 {
+		t.Fatalf("Until returned %+v, want the state with a and b", r)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := m.Until(ctx, func(Result) bool { return false }); !errors.Is(err, context.Canceled) {
+		t.Fatalf("Until on a cancelled context = %v", err)
+	}
+	m.MarkWaiting("g", "c") // a mark wakes Until too
+	if r, err := m.Until(testCtx(t), func(r Result) bool { g, _ := r.Group("g"); return slices.Contains(g.Waiting, "c") }); err != nil {
+		t.Fatalf("Until after a mark = %+v, %v", r, err)
+	}
+}

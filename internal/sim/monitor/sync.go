@@ -42,6 +42,29 @@ func (m *Monitor) WaitRevision(ctx context.Context, rev int64) error {
 	}
 }
 
+// Until waits until cond accepts what the monitor has observed, testing
+// it at once and again after every revision processed (and every mark).
+// It returns the accepted result; or, with an error, the last result when
+// ctx ends or the watch has ended first. cond must not call the Monitor.
+func (m *Monitor) Until(ctx context.Context, cond func(Result) bool) (Result, error) {
+	for {
+		m.mu.Lock()
+		changed := m.changed
+		m.mu.Unlock()
+		r := m.Result()
+		if cond(r) {
+			return r, nil
+		}
+		select {
+		case <-changed:
+		case <-m.done:
+			return m.Result(), fmt.Errorf("monitor: wait for a condition: the watch has ended")
+		case <-ctx.Done():
+			return r, fmt.Errorf("monitor: wait for a condition: %w", context.Cause(ctx))
+		}
+	}
+}
+
 // Sync waits until the monitor has processed every revision that etcd had
 // when Sync was called. It returns nil then, an error if etcd cannot be
 // read, or as WaitRevision.
@@ -70,6 +93,7 @@ func (m *Monitor) MarkWaiting(group, id string) {
 	}
 	m.seq++
 	g.enqueue(&m.rec, 0, m.now(), markPrefix+id, waiter{id: id, seq: m.seq})
+	m.signal()
 }
 
 // UnmarkWaiting ends a mark set by MarkWaiting without an acquire (the
@@ -79,6 +103,7 @@ func (m *Monitor) UnmarkWaiting(group, id string) {
 	defer m.mu.Unlock()
 	if g := m.group(group); g != nil {
 		g.dequeue(&m.rec, 0, m.now(), markPrefix+id)
+		m.signal()
 	}
 }
 
