@@ -25,12 +25,14 @@ func (m *Machine) takeSlot(ctx context.Context, reason string) error {
 		group = semaphore.DefaultGroup
 	}
 	m.enter(StateWaitingSlot, fmt.Sprintf("waiting for a reboot slot in group %q", group))
+	// AcquiredAt stays zero: the semaphore stamps it when the slot is
+	// taken, not when the wait began, or a node that waited longer than
+	// another's LockTTL would look stale the moment it got its slot.
 	h := semaphore.Holder{
-		ID:         m.cfg.MachineID,
-		AcquiredAt: m.clock.Now(),
-		Hostname:   m.cfg.Hostname,
-		BootID:     m.cfg.BootID,
-		Reason:     reason,
+		ID:       m.cfg.MachineID,
+		Hostname: m.cfg.Hostname,
+		BootID:   m.cfg.BootID,
+		Reason:   reason,
 	}
 	actx, cancel := context.WithCancel(ctx)
 	var wg sync.WaitGroup
@@ -43,6 +45,7 @@ func (m *Machine) takeSlot(ctx context.Context, reason string) error {
 	if err != nil {
 		return fmt.Errorf("take a reboot slot: %w", err)
 	}
+	h.AcquiredAt = m.clock.Now()
 	m.setSlot(slotForReboot, h)
 	m.enter(StateSlotTaken, fmt.Sprintf("reboot slot taken in group %q", group))
 	return nil

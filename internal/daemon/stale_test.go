@@ -86,3 +86,35 @@ func TestLockTTLWaitsForFullSemaphore(t *testing.T) {
 		t.Fatalf("state %+v, want old and m1 holding, no removal", st)
 	}
 }
+
+// A node's slot is dated when it is taken, not when the node began to
+// wait: otherwise a node that waited longer than another node's LockTTL
+// would look stale the moment it got its slot.
+func TestSlotAgeCountsFromAcquisition(t *testing.T) {
+	n := newNode(t)
+	ctx := context.Background()
+	if err := n.sem.Acquire(ctx, semaphore.Holder{ID: "busy"}); err != nil {
+		t.Fatal(err)
+	}
+	n.upd.set(true, nil)
+	n.start()
+	n.rec.waitState(t, daemon.StateWaitingSlot)
+	n.clk.Advance(2 * time.Hour)
+	takenAfter := n.clk.Now()
+	if err := n.sem.Release(ctx, "busy"); err != nil {
+		t.Fatal(err)
+	}
+	n.rec.waitState(t, daemon.StateSlotTaken)
+	n.rebootCalled()
+	st, err := n.sem.Get(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, ok := st.Holder("m1")
+	if !ok {
+		t.Fatalf("m1 holds no slot: %+v", st)
+	}
+	if h.AcquiredAt.Before(takenAfter) {
+		t.Fatalf("m1's slot is dated %s, before it was free (%s)", h.AcquiredAt, takenAfter)
+	}
+}
