@@ -1,0 +1,143 @@
+package e2e_test
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	clientv3 "go.etcd.io/etcd/client/v3"
+	"go.uber.org/zap"
+
+	"github.com/flatcar/locksmith/internal/etcdproc"
+	"github.com/flatcar/locksmith/internal/sim/monitor"
+	"github.com/flatcar/locksmith/semaphore"
+)
+
+// observer is the test's independent view of the semaphore of one group:
+// the monitor records every revision of it, and until wakes up on an etcd
+// watch of the same keys to test conditions on what the monitor saw.
+type observer struct {
+	cli   *clientv3.Client
+	mon   *monitor.Monitor
+	group string
+}
+
+// observerClient returns a client of the cluster for the observer. Unlike
+// etcdproc's client it sends gRPC keepalive pings, so that its watches and
+// requests leave a frozen (SIGSTOPped) member instead of waiting for it.
+// 5 s is the least interval the etcd server accepts by default.
+func observerClient(t *testing.T, c *etcdproc.Cluster) *clientv3.Client {
+	t.Helper()
+	cli, err := clientv3.New(clientv3.Config{
+		Endpoints:            c.Endpoints(),
+		DialTimeout:          5 * time.Second,
+		DialKeepAliveTime:    5 * time.Second,
+		DialKeepAliveTimeout: 2 * time.Second,
+		Logger:               zap.NewNop(),
+	})
+	if err != nil {
+		t.Fatalf("etcd client of the observer: %v", err)
+	}
+	t.Cleanup(func() { _ = cli.Close() })
+	return cli
+}
+
+// startObserver starts the monitor on group from the next revision on and
+// stops it when the test ends; if the test failed, it logs the monitor's
+// events.
+func startObserver(ctx context.Context, t *testing.T, cli *clientv3.Client, group string) *observer {
+	t.Helper()
+	mon, err := monitor.Start(ctx, cli, monitor.Config{Groups: []string{group}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := &observer{cli: cli, mon: mon, group: group}
+	t.Cleanup(func() {
+		if err := mon.Stop(); err != nil {
+			t.Errorf("monitor: %v", err)
+		}
+		if t.Failed() {
+			t.Logf("monitor's events:\n%s", o.timeline())
+		}
+	})
+	return o
+}
+
+// result returns what the monitor has observed of the group so far.
+func (o *observer) result() monitor.GroupResult { return o.mon.Result().Groups[0] }
+
+// until waits until cond accepts what the monitor has observed, testing it
+// once the monitor has caught up with each change of the group's keys. It
+// returns the accepted result, or an error naming what when ctx ends first.
+func (o *observer) until(ctx context.Context, what string, cond func(monitor.GroupResult) bool) (monitor.GroupResult, error) {
+	wctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	// The first response (created) carries the revision the watch starts
+	// after; every later change of the keys is an event.
+	wch := o.cli.Watch(wctx, semaphore.Key(o.group), clientv3.WithPrefix(), clientv3.WithCreatedNotify())
+	for {
+		var resp clientv3.WatchResponse
+		var ok bool
+		select {
+		case resp, ok = <-wch:
+			if !ok {
+				return o.result(), fmt.Errorf("wait until %s: the watch ended (context: %v)", what, context.Cause(ctx))
+			}
+		case <-ctx.Done():
+			return o.result(), fmt.Errorf("wait until %s: %w; monitor saw %s", what, context.Cause(ctx), summary(o.result()))
+		}
+		if err := resp.Err(); err != nil {
+			return o.result(), fmt.Errorf("wait until %s: watch: %w", what, err)
+		}
+		if err := o.mon.WaitRevision(ctx, resp.Header.Revision); err != nil {
+			return o.result(), fmt.Errorf("wait until %s: %w", what, err)
+		}
+		if r := o.result(); cond(r) {
+			return r, nil
+		}
+	}
+}
+
+// holds waits until the monitor sees id hold a slot.
+func (o *observer) holds(ctx context.Context, id string) error {
+	_, err := o.until(ctx, id+" holds a slot", func(r monitor.GroupResult) bool { return slices.Contains(r.Holders, id) })
+	return err
+}
+
+// releases waits until the monitor has seen n releases in all and returns
+// what it saw.
+func (o *observer) releases(ctx context.Context, n int) (monitor.GroupResult, error) {
+	return o.until(ctx, fmt.Sprintf("%d releases", n), func(r monitor.GroupResult) bool { return r.Releases >= n })
+}
+
+// stillHolds checks, once the monitor has caught up with etcd, that id
+// holds a slot; when tells what just happened to its daemon.
+func (o *observer) stillHolds(ctx context.Context, id, when string) error {
+	if err := o.mon.Sync(ctx); err != nil {
+		return fmt.Errorf("check the slot of %s %s: %w", id, when, err)
+	}
+	if r := o.result(); !slices.Contains(r.Holders, id) {
+		return fmt.Errorf("%s gave its slot back %s; monitor saw %s", id, when, summary(r))
+	}
+	return nil
+}
+
+// summary describes a group result in one line.
+func summary(r monitor.GroupResult) string {
+	return fmt.Sprintf("max %d, holders %q, waiting %q, %d acquires, %d releases, at most %d holders at once",
+		r.Max, r.Holders, r.Waiting, r.Acquires, r.Releases, r.MaxConcurrent)
+}
+
+// timeline lists the monitor's acquire and release events, one a line.
+func (o *observer) timeline() string {
+	var b strings.Builder
+	for _, e := range o.mon.Result().Events {
+		if e.Kind == monitor.Acquire || e.Kind == monitor.Release {
+			fmt.Fprintf(&b, "%s rev %d %s %s\n", e.Time.Format("15:04:05.000"), e.Revision, e.Kind, e.ID)
+		}
+	}
+	return b.String()
+}
