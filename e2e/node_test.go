@@ -108,6 +108,8 @@ func newNode(t *testing.T, i int, bin string, endpoints []string, group string) 
 		"--post-reboot-check=echo checked >> '" + filepath.Join(n.dir, "checks") + "'",
 		"--post-reboot-timeout=1m",
 		"--login-delay=0",
+		"--retry-initial=1s", // etcd faults make attempts fail; retry soon
+		"--retry-max=5s",
 		"--log-level=debug",
 	}
 	t.Cleanup(func() {

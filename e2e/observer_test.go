@@ -6,12 +6,9 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
-	"go.uber.org/zap"
 
-	"github.com/flatcar/locksmith/internal/etcdproc"
 	"github.com/flatcar/locksmith/internal/sim/monitor"
 	"github.com/flatcar/locksmith/semaphore"
 )
@@ -23,26 +20,6 @@ type observer struct {
 	cli   *clientv3.Client
 	mon   *monitor.Monitor
 	group string
-}
-
-// observerClient returns a client of the cluster for the observer. Unlike
-// etcdproc's client it sends gRPC keepalive pings, so that its watches and
-// requests leave a frozen (SIGSTOPped) member instead of waiting for it.
-// 5 s is the least interval the etcd server accepts by default.
-func observerClient(t *testing.T, c *etcdproc.Cluster) *clientv3.Client {
-	t.Helper()
-	cli, err := clientv3.New(clientv3.Config{
-		Endpoints:            c.Endpoints(),
-		DialTimeout:          5 * time.Second,
-		DialKeepAliveTime:    5 * time.Second,
-		DialKeepAliveTimeout: 2 * time.Second,
-		Logger:               zap.NewNop(),
-	})
-	if err != nil {
-		t.Fatalf("etcd client of the observer: %v", err)
-	}
-	t.Cleanup(func() { _ = cli.Close() })
-	return cli
 }
 
 // startObserver starts the monitor on group from the next revision on and

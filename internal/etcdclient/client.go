@@ -21,6 +21,13 @@ import (
 // DefaultEndpoint is locksmith's default etcd endpoint.
 const DefaultEndpoint = "http://127.0.0.1:2379"
 
+// Keep-alive of the client's connections: a member that does not answer a
+// ping within KeepAliveTimeout is dropped and the client moves to another.
+const (
+	KeepAliveTime    = 5 * time.Second
+	KeepAliveTimeout = 5 * time.Second
+)
+
 // ErrInvalidConfig is wrapped by every error Validate returns.
 var ErrInvalidConfig = errors.New("invalid etcd connection settings")
 
@@ -100,10 +107,16 @@ func New(c Config) (*clientv3.Client, error) {
 	cfg := clientv3.Config{
 		Endpoints:   c.endpoints(),
 		DialTimeout: c.DialTimeout,
-		Username:    c.Username,
-		Password:    c.Password,
-		DialOptions: c.DialOptions,
-		Logger:      zap.NewNop(),
+		// Without keep-alive pings gRPC never notices a member that is
+		// frozen or cut off behind an open TCP connection, and requests
+		// and watches sent to it hang. 5 s is the least etcd servers
+		// accept by default.
+		DialKeepAliveTime:    KeepAliveTime,
+		DialKeepAliveTimeout: KeepAliveTimeout,
+		Username:             c.Username,
+		Password:             c.Password,
+		DialOptions:          c.DialOptions,
+		Logger:               zap.NewNop(),
 	}
 	if cfg.DialTimeout == 0 {
 		cfg.DialTimeout = 5 * time.Second

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/flatcar/locksmith/internal/etcdclient"
 	"github.com/flatcar/locksmith/internal/testbin"
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.uber.org/zap"
@@ -73,10 +74,12 @@ func (c *Cluster) Endpoints() []string {
 	return eps
 }
 
-// Client returns a client of the whole cluster, closed when the test ends.
+// Client returns a client of the whole cluster, made as locksmith makes
+// its clients (with keep-alive pings, so that it leaves a frozen member),
+// closed when the test ends.
 func (c *Cluster) Client(tb testing.TB) *clientv3.Client {
 	tb.Helper()
-	cli, err := clientv3.New(clientv3.Config{Endpoints: c.Endpoints(), DialTimeout: 5 * time.Second, Logger: zap.NewNop()})
+	cli, err := etcdclient.New(etcdclient.Config{Endpoints: c.Endpoints()})
 	if err != nil {
 		tb.Fatalf("etcd cluster client: %v", err)
 	}

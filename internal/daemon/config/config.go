@@ -23,6 +23,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/flatcar/locksmith/internal/coordinator"
+	"github.com/flatcar/locksmith/internal/daemon"
 	"github.com/flatcar/locksmith/internal/envflag"
 	"github.com/flatcar/locksmith/internal/etcdclient"
 	"github.com/flatcar/locksmith/internal/hostid"
@@ -53,6 +54,8 @@ type Settings struct {
 	LoginDelay        time.Duration
 	LockTTL           time.Duration
 	RebootTimeout     time.Duration
+	RetryInitial      time.Duration // first back-off after a failed attempt
+	RetryMax          time.Duration // longest back-off
 	DBusAddress       string
 	MachineIDFile     string
 	BootIDFile        string
@@ -98,6 +101,8 @@ func (f *flags) register(fs *pflag.FlagSet) {
 	fs.DurationVar(&f.s.LoginDelay, "login-delay", 5*time.Minute, "delay the reboot once by this long while people are logged in (0: no delay)")
 	fs.DurationVar(&f.s.LockTTL, "lock-ttl", 0, "while waiting on a full semaphore, remove a holder that has held its slot longer than this, one at a time (0: never)")
 	fs.DurationVar(&f.s.RebootTimeout, "reboot-timeout", 10*time.Minute, "if the host is still up this long after the reboot was requested, release the slot and report the failure")
+	fs.DurationVar(&f.s.RetryInitial, "retry-initial", daemon.DefaultRetryInitial, "first wait after a failed attempt (etcd unreachable, pre-reboot command or reboot failed); it doubles on each failure")
+	fs.DurationVar(&f.s.RetryMax, "retry-max", daemon.DefaultRetryMax, "longest wait between failed attempts")
 	fs.StringVar(&f.s.DBusAddress, "dbus-address", DefaultDBusAddress, "address of the D-Bus system bus (update_engine and logind)")
 	fs.StringVar(&f.s.MachineIDFile, "machine-id-file", hostid.DefaultMachineIDPath, "file holding the machine id, the holder id in the semaphore")
 	fs.StringVar(&f.s.BootIDFile, "boot-id-file", hostid.DefaultBootIDPath, "file holding the current boot id")
@@ -152,8 +157,13 @@ func (f *flags) settings(p source) (Settings, error) {
 			return Settings{}, p.invalid(name, errors.New("must not be negative"))
 		}
 	}
-	if s.RebootTimeout <= 0 {
-		return Settings{}, p.invalid("reboot-timeout", errors.New("must be positive"))
+	for _, name := range []string{"reboot-timeout", "retry-initial", "retry-max"} {
+		if d, _ := p.fs.GetDuration(name); d <= 0 {
+			return Settings{}, p.invalid(name, errors.New("must be positive"))
+		}
+	}
+	if s.RetryMax < s.RetryInitial {
+		return Settings{}, p.invalid("retry-max", fmt.Errorf("must not be less than --retry-initial (%s)", s.RetryInitial))
 	}
 	for _, c := range s.PostRebootChecks {
 		if c == "" {

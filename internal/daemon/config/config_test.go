@@ -139,3 +139,18 @@ func TestHelp(t *testing.T) {
 		}
 	}
 }
+
+func TestRetryBounds(t *testing.T) {
+	s, err := parse(t, []string{"--retry-initial=1s", "--retry-max=30s"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.RetryInitial != time.Second || s.RetryMax != 30*time.Second {
+		t.Fatalf("retry %s..%s, want 1s..30s", s.RetryInitial, s.RetryMax)
+	}
+	for _, args := range [][]string{{"--retry-initial=0"}, {"--retry-initial=1m", "--retry-max=1s"}} {
+		if _, err := parse(t, args, nil); !errors.Is(err, ErrInvalid) {
+			t.Errorf("Parse(%q) = %v, want ErrInvalid", args, err)
+		}
+	}
+}

@@ -117,6 +117,8 @@ func machineConfig(s config.Settings, lookup envflag.LookupFunc) (daemon.Config,
 		LoginDelay:        s.LoginDelay,
 		LockTTL:           s.LockTTL,
 		RebootTimeout:     s.RebootTimeout,
+		RetryInitial:      s.RetryInitial,
+		RetryMax:          s.RetryMax,
 		WatchdogInterval:  watchdog,
 	}, nil
 }
