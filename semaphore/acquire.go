@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 
-	pb "go.etcd.io/etcd/api/v3/etcdserverpb"
 	"go.etcd.io/etcd/api/v3/mvccpb"
 	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
 	clientv3 "go.etcd.io/etcd/client/v3"
@@ -14,19 +13,23 @@ import (
 // Acquire takes a slot for h, waiting as long as it takes. It returns nil
 // when h.ID holds a slot: at once if it was a holder already (its facts
 // are then left as they were), otherwise once h was added with AcquiredAt
-// set from the clock when zero. A newcomer takes a free slot at once only
-// when no queued waiter is entitled to it; otherwise it joins the queue
-// and is served first come, first served (see the package documentation).
+// set, when zero, from the clock of the Semaphore that admitted it. A
+// newcomer takes a free slot at once only when no queued waiter is
+// entitled to it and no other write wins the race for it; otherwise it
+// joins the queue and is served first come, first served (see the package
+// documentation).
 //
 // When ctx ends first, Acquire leaves the queue and returns an error
 // wrapping ctx.Err(); when the Semaphore is closed, one wrapping ErrClosed.
-// Other errors: ErrInvalidID, a *CorruptError (also when the value becomes
-// corrupt while Acquire is first in the queue), or the error of etcd.
-// After an error, h holds no slot taken by this call (unless etcd did not
-// answer the write that takes it; see the package documentation).
+// (If the waiter was admitted before it could leave, Acquire returns nil:
+// the slot is held.) Other errors: ErrInvalidID, a *CorruptError (also
+// when the value becomes corrupt while Acquire is first in the queue), or
+// the error of etcd. After an error, h holds no slot taken by this call
+// (unless etcd did not answer the write that takes it; see the package
+// documentation).
 func (s *Semaphore) Acquire(ctx context.Context, h Holder) error {
-	err := s.tryAcquire(ctx, h)
-	if errors.Is(err, ErrFull) {
+	err := s.tryAcquire(ctx, h, true)
+	if errors.Is(err, ErrFull) || errors.Is(err, errRaced) {
 		err = s.wait(ctx, h)
 	}
 	if err != nil {
@@ -39,32 +42,44 @@ func (s *Semaphore) Acquire(ctx context.Context, h Holder) error {
 var (
 	errDequeued = errors.New("waiter key or lease lost")        // enqueue again
 	errRelocate = errors.New("predecessor left or watch ended") // read the queue again
+	errAdmitted = errors.New("admitted by the head")            // the slot is held
 )
 
 // wait queues h and blocks until it holds a slot, ctx ends or s is closed.
 // A waiter that lost its key or its lease queues again.
 func (s *Semaphore) wait(ctx context.Context, h Holder) error {
 	for {
-		w, pred, err := s.enqueue(ctx, h)
+		w, err := s.enqueue(ctx, h)
 		if err != nil {
 			return err
 		}
-		if err = w.run(ctx, pred); !errors.Is(err, errDequeued) {
+		if err = w.run(ctx); !errors.Is(err, errDequeued) {
 			return err
 		}
 	}
 }
 
 // waiter is one queued Acquire call. The first waiter of the queue, the
-// head, follows the semaphore key and takes a slot as soon as one is free;
-// every other waiter follows only the deletion of the waiter just ahead of
-// it. A release thus wakes one waiter, however long the queue.
+// head, follows the semaphore key and, as soon as slots are free, admits
+// itself and the waiters behind it; every other waiter follows only the
+// deletion of the waiter just ahead of it. A release thus wakes one
+// waiter, however long the queue.
 type waiter struct {
 	s     *Semaphore
 	h     Holder
 	lease *waiterLease
 	key   string // own waiter key
 	rev   int64  // create revision of key
+	// pred is the key of the waiter ahead as last read ("" when it leads
+	// or its place is unknown); unsure when it was read from the
+	// last-waiter key, which may name a waiter that has left.
+	pred   string
+	unsure bool
+	// window is, while the waiter leads, the start of the queue as last
+	// read (see windowOp), this waiter's key first, and releases the
+	// pending release requests read with it.
+	window   []queued
+	releases []releaseRequest
 	// The semaphore's value as last known, at store revision seen.
 	state State
 	bad   *CorruptError // set when that value is corrupt
@@ -72,143 +87,171 @@ type waiter struct {
 }
 
 // enqueue puts a waiter key for h and, in the same transaction, reads the
-// semaphore and finds the waiter ahead. It returns the new waiter and the
-// key of its predecessor ("" when it is the head).
-func (s *Semaphore) enqueue(ctx context.Context, h Holder) (*waiter, string, error) {
+// semaphore, counts the queue and reads the last-waiter key: the waiter
+// just ahead, unless it has left the queue since (follow checks).
+func (s *Semaphore) enqueue(ctx context.Context, h Holder) (*waiter, error) {
 	for {
 		if err := ctx.Err(); err != nil {
-			return nil, "", err
+			return nil, err
 		}
 		l, err := s.currentLease(ctx)
 		if err != nil {
-			return nil, "", err
+			return nil, err
 		}
-		w := &waiter{s: s, h: h, lease: l, key: fmt.Sprintf("%s%016x-%d", s.queue, int64(l.id), s.seq.Add(1))}
+		w := &waiter{s: s, h: h, lease: l, key: waiterKey(s.queue, l.id, s.seq.Add(1), h)}
 		c, cancel := wctx(ctx)
 		resp, err := s.client.Txn(c).Then(
+			clientv3.OpGet(s.last),
 			clientv3.OpPut(w.key, h.ID, clientv3.WithLease(l.id)),
+			clientv3.OpPut(s.last, w.key, clientv3.WithLease(l.id)),
 			clientv3.OpGet(s.key),
-			clientv3.OpGet(s.queue, clientv3.WithPrefix(), clientv3.WithKeysOnly(), clientv3.WithLimit(2),
-				clientv3.WithSort(clientv3.SortByCreateRevision, clientv3.SortDescend)),
+			clientv3.OpGet(s.queue, clientv3.WithPrefix(), clientv3.WithCountOnly()),
 		).Commit()
 		cancel()
-		if errors.Is(err, rpctypes.ErrLeaseNotFound) {
+		switch {
+		case errors.Is(err, rpctypes.ErrLeaseNotFound):
 			s.forgetLease(l)
 			continue
-		}
-		if err != nil {
-			return nil, "", fmt.Errorf("enqueue: %w", err)
+		case err != nil:
+			return nil, fmt.Errorf("enqueue: %w", err)
 		}
 		w.rev = resp.Header.Revision
-		return w, w.place(resp.Header.Revision, resp.Responses[1:]), nil
-	}
-}
-
-// locate reads the semaphore again and finds the waiter now ahead, after
-// the predecessor left or a watch ended. It returns the predecessor's key,
-// "" when the waiter is the head.
-func (w *waiter) locate(ctx context.Context) (string, error) {
-	resp, err := w.s.client.Txn(ctx).Then(
-		clientv3.OpGet(w.s.key),
-		clientv3.OpGet(w.s.queue, clientv3.WithPrefix(), clientv3.WithKeysOnly(), clientv3.WithLimit(1),
-			clientv3.WithMaxCreateRev(w.rev-1), clientv3.WithSort(clientv3.SortByCreateRevision, clientv3.SortDescend)),
-		clientv3.OpGet(w.key, clientv3.WithCountOnly()),
-	).Commit()
-	if err != nil {
-		return "", fmt.Errorf("read queue: %w", err)
-	}
-	if resp.Responses[2].GetResponseRange().Count == 0 {
-		return "", errDequeued
-	}
-	return w.place(resp.Header.Revision, resp.Responses[:2]), nil
-}
-
-// place records the semaphore's value from the first response and returns
-// the key of the latest waiter created before w in the second ("" if none).
-func (w *waiter) place(rev int64, resps []*pb.ResponseOp) string {
-	w.setState(rev, resps[0].GetResponseRange().Kvs)
-	for _, kv := range resps[1].GetResponseRange().Kvs {
-		if kv.CreateRevision < w.rev {
-			return string(kv.Key)
+		w.setState(w.rev, resp.Responses[3].GetResponseRange().Kvs)
+		last := resp.Responses[0].GetResponseRange().Kvs
+		switch {
+		case resp.Responses[4].GetResponseRange().Count == 1:
+			w.window = []queued{{key: w.key, rev: w.rev, h: h}}
+		case len(last) == 1:
+			w.pred, w.unsure = string(last[0].Value), true
 		}
+		return w, nil
 	}
-	return ""
 }
 
-// run waits, as head or behind pred (both as of the last read), until the
-// waiter holds a slot. It leaves the queue on any other outcome.
-func (w *waiter) run(ctx context.Context, pred string) error {
+// locate finds the waiter's place, after the waiter ahead left, a watch
+// ended or when enqueue could not tell: it finds the waiter now ahead or,
+// when there is none, the window. It fails with gone's error when the
+// waiter's key is gone.
+func (w *waiter) locate(ctx context.Context) error {
+	s := w.s
+	resp, err := s.client.Txn(ctx).
+		If(clientv3.Compare(clientv3.CreateRevision(w.key), "=", w.rev)).
+		Then(clientv3.OpGet(s.key), clientv3.OpTxn(
+			// No waiter key older than this one: it leads.
+			[]clientv3.Cmp{clientv3.Compare(clientv3.CreateRevision(s.queue), ">", w.rev-1).WithPrefix()},
+			[]clientv3.Op{w.windowOp(), s.releasesOp()},
+			[]clientv3.Op{clientv3.OpGet(s.queue, clientv3.WithPrefix(), clientv3.WithKeysOnly(), clientv3.WithLimit(1),
+				clientv3.WithMaxCreateRev(w.rev-1), clientv3.WithSort(clientv3.SortByCreateRevision, clientv3.SortDescend))},
+		)).
+		Else(clientv3.OpGet(s.key)).
+		Commit()
+	if err != nil {
+		return fmt.Errorf("read queue: %w", err)
+	}
+	w.setState(resp.Header.Revision, resp.Responses[0].GetResponseRange().Kvs)
+	if !resp.Succeeded {
+		return w.gone()
+	}
+	place := resp.Responses[1].GetResponseTxn()
+	if place.Succeeded {
+		w.releases = s.parseReleases(place.Responses[1].GetResponseRange().Kvs)
+		return w.setWindow(parseWindow(place.Responses[0].GetResponseRange().Kvs))
+	}
+	ahead := place.Responses[0].GetResponseRange().Kvs
+	if len(ahead) == 0 { // cannot be: the compare found an older key
+		return fmt.Errorf("read queue: no waiter ahead of %s, yet it does not lead", w.key)
+	}
+	w.pred, w.unsure, w.window = string(ahead[0].Key), false, nil
+	return nil
+}
+
+// windowOp reads the start of the queue, in arrival order: as many waiter
+// keys as there are slots (at most maxBatch), enough for the head to fill
+// every slot that can become free.
+func (w *waiter) windowOp() clientv3.Op {
+	size := min(maxBatch, max(1, w.state.Max))
+	return clientv3.OpGet(w.s.queue, clientv3.WithPrefix(), clientv3.WithLimit(int64(size)),
+		clientv3.WithSort(clientv3.SortByCreateRevision, clientv3.SortAscend))
+}
+
+// parseWindow parses the result of windowOp.
+func parseWindow(kvs []*mvccpb.KeyValue) []queued {
+	window := make([]queued, 0, len(kvs))
+	for _, kv := range kvs {
+		window = append(window, parseQueued(kv))
+	}
+	return window
+}
+
+// setWindow records the window, read when this waiter leads: its own key
+// must come first; when it is not there, it fails with gone's error.
+func (w *waiter) setWindow(window []queued) error {
+	if len(window) == 0 || window[0].key != w.key {
+		w.window = nil
+		return w.gone()
+	}
+	w.window = window
+	w.window[0].h = w.h
+	w.pred = ""
+	return nil
+}
+
+// gone is the outcome of a waiter whose key has left the queue, as of the
+// value last read: errAdmitted when its id holds a slot (the head admitted
+// it), errDequeued otherwise.
+func (w *waiter) gone() error {
+	if _, held := w.state.Holder(w.h.ID); held && w.bad == nil {
+		return errAdmitted
+	}
+	return errDequeued
+}
+
+// run waits, as head or behind the waiter ahead, until the waiter holds a
+// slot. It leaves the queue on any other outcome, unless it turns out to
+// have been admitted meanwhile.
+func (w *waiter) run(ctx context.Context) error {
 	for {
-		var err error
-		if pred == "" {
+		err := errRelocate // place unknown
+		switch {
+		case w.window != nil:
 			err = w.lead(ctx)
-		} else {
-			err = w.follow(ctx, pred)
+		case w.pred != "":
+			err = w.follow(ctx)
 		}
 		if errors.Is(err, errRelocate) {
-			if pred, err = w.locate(ctx); err == nil {
+			if err = w.locate(ctx); err == nil {
 				continue
 			}
 		}
-		if err != nil {
-			w.leave(ctx) // also after errDequeued: the lease may outlive its keep-alive
+		switch {
+		case errors.Is(err, errAdmitted):
+			return nil
+		case err != nil && w.leave(ctx): // also after errDequeued: the lease may outlive its keep-alive
+			return nil
 		}
 		return err
 	}
 }
 
-// follow waits until the waiter ahead, pred, leaves the queue. It returns
+// follow waits until the waiter ahead leaves the queue. It returns
 // errRelocate then, or when the watch ended.
-func (w *waiter) follow(ctx context.Context, pred string) error {
-	wch, gap, stop, err := w.watch(ctx, pred, clientv3.WithFilterPut())
+func (w *waiter) follow(ctx context.Context) error {
+	wch, gap, stop, err := w.watch(ctx, w.pred, clientv3.WithFilterPut())
 	defer stop()
-	if err == nil && gap {
+	if err == nil && (gap || w.unsure) {
+		w.unsure = false
 		var resp *clientv3.GetResponse
-		if resp, err = w.s.client.Get(ctx, pred, clientv3.WithCountOnly()); err == nil && resp.Count == 0 {
+		if resp, err = w.s.client.Get(ctx, w.pred, clientv3.WithCountOnly()); err == nil && resp.Count == 0 {
 			err = errRelocate
 		}
+	}
+	if err == nil {
+		w.settled()
 	}
 	for err == nil {
 		var resp clientv3.WatchResponse
 		if resp, err = w.next(ctx, wch); err == nil && len(resp.Events) > 0 {
 			err = errRelocate
-		}
-	}
-	return err
-}
-
-// lead takes a slot as soon as one is free, following the semaphore key.
-// It returns nil once the slot is held.
-func (w *waiter) lead(ctx context.Context) error {
-	if held, err := w.take(ctx); held || err != nil {
-		return err
-	}
-	wch, gap, stop, err := w.watch(ctx, w.s.key)
-	defer stop()
-	if err == nil && gap {
-		var resp *clientv3.GetResponse
-		if resp, err = w.s.client.Get(ctx, w.s.key); err == nil {
-			w.setState(resp.Header.Revision, resp.Kvs)
-		}
-	}
-	for err == nil {
-		var held bool
-		if held, err = w.take(ctx); held || err != nil {
-			break
-		}
-		var resp clientv3.WatchResponse
-		if resp, err = w.next(ctx, wch); err != nil {
-			break
-		}
-		for _, ev := range resp.Events {
-			if ev.Kv.ModRevision <= w.seen {
-				continue
-			}
-			var kvs []*mvccpb.KeyValue
-			if ev.Type == clientv3.EventTypePut {
-				kvs = []*mvccpb.KeyValue{ev.Kv}
-			}
-			w.setState(ev.Kv.ModRevision, kvs)
 		}
 	}
 	return err
@@ -252,9 +295,6 @@ func (w *waiter) next(ctx context.Context, wch clientv3.WatchChan) (clientv3.Wat
 				}
 				return resp, errRelocate
 			case resp.Created:
-				if w.s.opts.watchCreated != nil {
-					w.s.opts.watchCreated()
-				}
 				return resp, nil
 			case len(resp.Events) > 0:
 				return resp, nil
@@ -263,50 +303,11 @@ func (w *waiter) next(ctx context.Context, wch clientv3.WatchChan) (clientv3.Wat
 	}
 }
 
-// take takes a slot when the waiter is a holder already or a slot is
-// free. It reports whether the slot is held. The compare-and-swap also
-// deletes the waiter key and requires it to still exist; when it fails,
-// its else branch refreshes the value.
-func (w *waiter) take(ctx context.Context) (bool, error) {
-	s := w.s
-	for {
-		if w.bad != nil {
-			return false, w.bad
-		}
-		if _, ok := w.state.Holder(w.h.ID); ok {
-			w.leave(ctx)
-			return true, nil
-		}
-		if w.state.Free() == 0 {
-			return false, nil
-		}
-		next := s.admit(w.state, w.h)
-		val, err := encodeValue(next)
-		if err != nil {
-			return false, err
-		}
-		if err := ctx.Err(); err != nil {
-			return false, err
-		}
-		c, cancel := wctx(ctx)
-		resp, err := s.client.Txn(c).
-			If(s.keyIs(w.state.Revision), clientv3.Compare(clientv3.CreateRevision(w.key), "=", w.rev)).
-			Then(clientv3.OpPut(s.key, string(val)), clientv3.OpDelete(w.key)).
-			Else(clientv3.OpGet(s.key), clientv3.OpGet(w.key, clientv3.WithCountOnly())).
-			Commit()
-		cancel()
-		if err != nil {
-			return false, fmt.Errorf("take slot: %w", err)
-		}
-		if resp.Succeeded {
-			next.Revision = resp.Header.Revision
-			s.remember(snapshot{state: next, seen: next.Revision}) // queue unknown: claim empty, verified later
-			return true, nil
-		}
-		if resp.Responses[1].GetResponseRange().Count == 0 {
-			return false, errDequeued
-		}
-		w.setState(resp.Header.Revision, resp.Responses[0].GetResponseRange().Kvs)
+// settled runs the test hook, if any, once the waiter waits for an event
+// with its watch confirmed and the gap since its last read checked.
+func (w *waiter) settled() {
+	if w.s.opts.settled != nil {
+		w.s.opts.settled()
 	}
 }
 
@@ -320,10 +321,21 @@ func (w *waiter) setState(rev int64, kvs []*mvccpb.KeyValue) {
 	w.state, w.bad = w.s.decodeKV(kvs)
 }
 
-// leave deletes the waiter key, even when ctx has ended. If that fails the
-// key goes with the waiter lease.
-func (w *waiter) leave(ctx context.Context) {
+// leave deletes the waiter key, even when ctx has ended, unless it is
+// gone already. It reports whether it was gone and the id holds a slot:
+// the head admitted the waiter before it could leave. If the delete fails,
+// the key goes with the waiter lease.
+func (w *waiter) leave(ctx context.Context) bool {
 	c, cancel := wctx(ctx)
 	defer cancel()
-	_, _ = w.s.client.Delete(c, w.key)
+	resp, err := w.s.client.Txn(c).
+		If(clientv3.Compare(clientv3.CreateRevision(w.key), "=", w.rev)).
+		Then(clientv3.OpDelete(w.key), w.s.forgetLast(w.key)).
+		Else(clientv3.OpGet(w.s.key)).
+		Commit()
+	if err != nil || resp.Succeeded {
+		return false
+	}
+	w.setState(resp.Header.Revision, resp.Responses[0].GetResponseRange().Kvs)
+	return errors.Is(w.gone(), errAdmitted)
 }

@@ -53,7 +53,7 @@ func benchHandoff(b *testing.B, srv *embedetcd.Server, group string, n int) {
 	var rc requestCounter
 	var watching atomic.Int64
 	queued := make(chan struct{}) // closed once every waiter watches
-	hook := withWatchCreated(func() {
+	hook := withSettled(func() {
 		if watching.Add(1) == int64(n) {
 			close(queued)
 		}

@@ -21,7 +21,8 @@ type snapshot struct {
 	// guard verifies.
 	queueRev int64
 	waiters  int64
-	fresh    bool // read from etcd during the current call
+	releases []releaseRequest // pending release requests, as read with the value
+	fresh    bool             // read from etcd during the current call
 }
 
 // valid returns the state, or the *CorruptError when the value is corrupt.
@@ -32,22 +33,41 @@ func (sn snapshot) valid() (State, error) {
 	return sn.state, nil
 }
 
-// errNoWrite ends a mutation successfully without writing.
-var errNoWrite = errors.New("no write needed")
+// Errors that end a write without writing.
+var (
+	errNoWrite = errors.New("no write needed")         // success: nothing to change
+	errRaced   = errors.New("lost a compare-and-swap") // a newcomer that lost a race queues instead
+)
 
 // mutation computes the new state from what is known. It returns
 // errNoWrite to end without writing, or another error to fail.
 type mutation func(sn snapshot) (State, error)
 
+// writeRules tell mutate how to write.
+type writeRules struct {
+	// guardQueue makes the write also require that no waiter key was
+	// created since the queue was counted.
+	guardQueue bool
+	// yield ends the write with errRaced when it loses a race, instead of
+	// backing off and trying again.
+	yield bool
+	// ask, when set, returns an operation sent with the reads that answer
+	// a conflict (Release puts its release request there).
+	ask func(sn snapshot) clientv3.Op
+}
+
 // mutate applies m to the semaphore with a compare-and-swap, starting from
-// the last value seen. A conflict (the else branch of the transaction
-// reads the key back) or a refusal based on a value not read during this
-// call re-runs m on fresh data. guardQueue makes the write also require
-// that no waiter key was created since the queue was counted. It returns
-// the state written, or the state read when m returned errNoWrite.
-func (s *Semaphore) mutate(ctx context.Context, guardQueue bool, m mutation) (State, error) {
+// the last value seen; the write also applies the pending release requests
+// read with the value (see applyReleases). A conflict (the else branch of
+// the transaction reads the key back) or a refusal based on a value not
+// read during this call re-runs m on fresh data: at once when the value
+// tried was not read during this call, since that is no race; when it
+// was, after a jittered back-off (see backOff) and one more read, so that
+// writers that collided do not collide again. It returns the state
+// written, or the state read when m returned errNoWrite.
+func (s *Semaphore) mutate(ctx context.Context, rules writeRules, m mutation) (State, error) {
 	sn := s.remembered()
-	for {
+	for races := 0; ; {
 		next, err := m(sn)
 		switch {
 		case err != nil && !sn.fresh:
@@ -60,6 +80,7 @@ func (s *Semaphore) mutate(ctx context.Context, guardQueue bool, m mutation) (St
 		case err != nil:
 			return State{}, err
 		}
+		next, dels := applyReleases(next, sn.releases)
 		val, err := encodeValue(next)
 		if err != nil {
 			return State{}, err
@@ -68,11 +89,15 @@ func (s *Semaphore) mutate(ctx context.Context, guardQueue bool, m mutation) (St
 			return State{}, err
 		}
 		cmps := []clientv3.Cmp{s.keyIs(sn.state.Revision)}
-		if guardQueue {
+		if rules.guardQueue {
 			cmps = append(cmps, clientv3.Compare(clientv3.CreateRevision(s.queue), "<", sn.queueRev+1).WithPrefix())
 		}
+		reads := s.readOps()
+		if rules.ask != nil {
+			reads = append(reads, rules.ask(sn))
+		}
 		c, cancel := wctx(ctx)
-		resp, err := s.client.Txn(c).If(cmps...).Then(clientv3.OpPut(s.key, string(val))).Else(s.readOps()...).Commit()
+		resp, err := s.client.Txn(c).If(cmps...).Then(append([]clientv3.Op{clientv3.OpPut(s.key, string(val))}, dels...)...).Else(reads...).Commit()
 		cancel()
 		if err != nil {
 			return State{}, err
@@ -82,7 +107,22 @@ func (s *Semaphore) mutate(ctx context.Context, guardQueue bool, m mutation) (St
 			s.remember(snapshot{state: next, seen: next.Revision, queueRev: sn.queueRev, waiters: sn.waiters})
 			return next.clone(), nil
 		}
+		raced := sn.fresh
 		sn = s.snapshotFrom(resp.Header.Revision, resp.Responses)
+		if !raced {
+			continue
+		}
+		races++
+		if rules.yield {
+			return State{}, errRaced
+		}
+		if err := s.backOff(ctx, races); err != nil {
+			return State{}, err
+		}
+		// The value read before the back-off is likely stale by now.
+		if sn, err = s.read(ctx); err != nil {
+			return State{}, err
+		}
 	}
 }
 
@@ -95,19 +135,21 @@ func (s *Semaphore) read(ctx context.Context) (snapshot, error) {
 	return s.snapshotFrom(resp.Header.Revision, resp.Responses), nil
 }
 
-// readOps read the key and count the waiter keys; snapshotFrom parses
-// their responses.
+// readOps read the key, count the waiter keys and read the release
+// requests; snapshotFrom parses their responses.
 func (s *Semaphore) readOps() []clientv3.Op {
 	return []clientv3.Op{
 		clientv3.OpGet(s.key),
 		clientv3.OpGet(s.queue, clientv3.WithPrefix(), clientv3.WithCountOnly()),
+		s.releasesOp(),
 	}
 }
 
 // snapshotFrom parses the responses of readOps at store revision rev and
 // remembers the result.
 func (s *Semaphore) snapshotFrom(rev int64, resps []*pb.ResponseOp) snapshot {
-	sn := snapshot{seen: rev, queueRev: rev, waiters: resps[1].GetResponseRange().Count, fresh: true}
+	sn := snapshot{seen: rev, queueRev: rev, waiters: resps[1].GetResponseRange().Count, fresh: true,
+		releases: s.parseReleases(resps[2].GetResponseRange().Kvs)}
 	sn.state, sn.corrupt = s.decodeKV(resps[0].GetResponseRange().Kvs)
 	s.remember(sn)
 	return sn

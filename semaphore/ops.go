@@ -30,18 +30,20 @@ func (s *Semaphore) Get(ctx context.Context) (State, error) {
 // slots are promised to waiters queued by Acquire. Other errors:
 // ErrInvalidID, a *CorruptError, or the error of etcd or ctx.
 func (s *Semaphore) TryAcquire(ctx context.Context, h Holder) error {
-	if err := s.tryAcquire(ctx, h); err != nil {
+	if err := s.tryAcquire(ctx, h, false); err != nil {
 		return fmt.Errorf("try acquire %s for %q: %w", s.key, h.ID, err)
 	}
 	return nil
 }
 
-// tryAcquire is TryAcquire without the error context.
-func (s *Semaphore) tryAcquire(ctx context.Context, h Holder) error {
+// tryAcquire is TryAcquire without the error context. With yield, it
+// returns errRaced when another write won the race for the slot (Acquire
+// then queues) instead of trying again.
+func (s *Semaphore) tryAcquire(ctx context.Context, h Holder, yield bool) error {
 	if err := validateID(h.ID); err != nil {
 		return err
 	}
-	_, err := s.mutate(ctx, true, func(sn snapshot) (State, error) {
+	_, err := s.mutate(ctx, writeRules{guardQueue: true, yield: yield}, func(sn snapshot) (State, error) {
 		st, err := sn.valid()
 		if err != nil {
 			return State{}, err
@@ -65,29 +67,6 @@ func (s *Semaphore) admit(st State, h Holder) State {
 	return st.withHolder(h)
 }
 
-// Release gives back the slot of id. It returns an error wrapping
-// ErrNotHolder when id holds no slot (nothing is written), ErrInvalidID, a
-// *CorruptError, or the error of etcd or ctx.
-func (s *Semaphore) Release(ctx context.Context, id string) error {
-	err := validateID(id)
-	if err == nil {
-		_, err = s.mutate(ctx, false, func(sn snapshot) (State, error) {
-			st, err := sn.valid()
-			if err != nil {
-				return State{}, err
-			}
-			if _, ok := st.Holder(id); !ok {
-				return State{}, ErrNotHolder
-			}
-			return st.withoutHolder(id), nil
-		})
-	}
-	if err != nil {
-		return fmt.Errorf("release %s for %q: %w", s.key, id, err)
-	}
-	return nil
-}
-
 // SetMax sets the number of slots and returns the previous one (1 when
 // the key was absent; it is created). 0 pauses the semaphore: nobody is
 // admitted until it is raised. Lowering it below the number of holders is
@@ -98,7 +77,7 @@ func (s *Semaphore) SetMax(ctx context.Context, max int) (old int, err error) {
 	if max < 0 {
 		return 0, fmt.Errorf("set max of %s to %d: %w", s.key, max, ErrInvalidMax)
 	}
-	_, err = s.mutate(ctx, false, func(sn snapshot) (State, error) {
+	_, err = s.mutate(ctx, writeRules{}, func(sn snapshot) (State, error) {
 		st, err := sn.valid()
 		if err != nil {
 			return State{}, err
@@ -127,7 +106,7 @@ func (s *Semaphore) SetMax(ctx context.Context, max int) (old int, err error) {
 // etcd or ctx.
 func (s *Semaphore) RemoveStale(ctx context.Context, maxAge time.Duration, by, reason string) (Holder, error) {
 	var removed Holder
-	_, err := s.mutate(ctx, false, func(sn snapshot) (State, error) {
+	_, err := s.mutate(ctx, writeRules{}, func(sn snapshot) (State, error) {
 		st, err := sn.valid()
 		if err != nil {
 			return State{}, err
@@ -168,7 +147,7 @@ func (s *Semaphore) Repair(ctx context.Context, max int) (State, error) {
 	if max < 0 {
 		return State{}, fmt.Errorf("repair %s: max %d: %w", s.key, max, ErrInvalidMax)
 	}
-	st, err := s.mutate(ctx, false, func(sn snapshot) (State, error) {
+	st, err := s.mutate(ctx, writeRules{}, func(sn snapshot) (State, error) {
 		if sn.corrupt == nil {
 			return State{}, ErrNotCorrupt
 		}

@@ -20,9 +20,12 @@ type options struct {
 	now       func() time.Time
 	waiterTTL int
 	// Test hooks, when set: wrapWatch may replace the channel of a
-	// waiter's watch; watchCreated runs when etcd has confirmed the watch.
-	wrapWatch    func(clientv3.WatchChan) clientv3.WatchChan
-	watchCreated func()
+	// waiter's watch; settled runs when a waiter waits for an event, its
+	// watch confirmed and its checks done; backedOff runs before the
+	// back-off of delay d after a write lost its n-th race.
+	wrapWatch func(clientv3.WatchChan) clientv3.WatchChan
+	settled   func()
+	backedOff func(n int, d time.Duration)
 }
 
 // Option configures a Semaphore.
@@ -46,6 +49,7 @@ type Semaphore struct {
 	client *clientv3.Client
 	key    string
 	queue  string // prefix of the waiter keys
+	last   string // the last-waiter key (see lastWaiterKey)
 	opts   options
 
 	seq  atomic.Uint64 // makes waiter keys unique within the lease
@@ -68,7 +72,7 @@ func New(client *clientv3.Client, group string, opts ...Option) *Semaphore {
 		o.waiterTTL = defaultWaiterTTL
 	}
 	key := Key(group)
-	return &Semaphore{client: client, key: key, queue: waitersPrefix(key), opts: o, done: make(chan struct{})}
+	return &Semaphore{client: client, key: key, queue: waitersPrefix(key), last: lastWaiterKey(key), opts: o, done: make(chan struct{})}
 }
 
 // Key returns the etcd key of the semaphore, as Key(group).
