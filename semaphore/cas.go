@@ -80,7 +80,7 @@ func (s *Semaphore) mutate(ctx context.Context, rules writeRules, m mutation) (S
 		case err != nil:
 			return State{}, err
 		}
-		next, dels := applyReleases(next, sn.releases)
+		next, relCmps, dels := applyReleases(next, sn.releases)
 		val, err := encodeValue(next)
 		if err != nil {
 			return State{}, err
@@ -88,7 +88,7 @@ func (s *Semaphore) mutate(ctx context.Context, rules writeRules, m mutation) (S
 		if err := ctx.Err(); err != nil {
 			return State{}, err
 		}
-		cmps := []clientv3.Cmp{s.keyIs(sn.state.Revision)}
+		cmps := append([]clientv3.Cmp{s.keyIs(sn.state.Revision)}, relCmps...)
 		if rules.guardQueue {
 			cmps = append(cmps, clientv3.Compare(clientv3.CreateRevision(s.queue), "<", sn.queueRev+1).WithPrefix())
 		}

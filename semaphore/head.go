@@ -24,7 +24,7 @@ func (w *waiter) lead(ctx context.Context) error {
 			w.leave(ctx)
 			return nil
 		}
-		if st, _ := applyReleases(w.state, w.releases); st.Free() > 0 {
+		if st, _, _ := applyReleases(w.state, w.releases); st.Free() > 0 {
 			if err := w.take(ctx); !errors.Is(err, errRaced) {
 				return err
 			}
@@ -76,9 +76,9 @@ func (w *waiter) lead(ctx context.Context) error {
 // errAdmitted or errDequeued when the head's own key is gone.
 func (w *waiter) take(ctx context.Context) error {
 	s := w.s
-	next, dels := applyReleases(w.state, w.releases)
+	next, cmps, dels := applyReleases(w.state, w.releases)
 	free := next.Free()
-	cmps := []clientv3.Cmp{s.keyIs(next.Revision)}
+	cmps = append(cmps, s.keyIs(next.Revision))
 	admitted := 0
 	for _, q := range w.window {
 		if free == 0 || admitted == maxBatch {

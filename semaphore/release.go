@@ -2,6 +2,7 @@ package semaphore
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -35,28 +36,25 @@ func (s *Semaphore) Release(ctx context.Context, id string) error {
 // release is Release without the error context.
 func (s *Semaphore) release(ctx context.Context, id string) error {
 	var asked *Holder // the slot of the last release request sent
-	pending := false  // a request was seen with the slot it asks for held
+	pending := false  // a request was sent for a slot held in a value read during this call
 	_, err := s.mutate(ctx, writeRules{ask: func(sn snapshot) clientv3.Op {
 		h, _ := sn.state.Holder(id)
-		asked = &h
+		asked, pending = &h, pending || sn.fresh
 		return clientv3.OpPut(s.releaseKey(id), formatAt(h.AcquiredAt))
 	}}, func(sn snapshot) (State, error) {
 		st, err := sn.valid()
 		if err != nil {
 			return State{}, err
 		}
-		h, ok := st.Holder(id)
-		switch {
-		case ok:
-			// A conflict read the value together with the request sent.
-			pending = pending || sn.fresh && asked != nil && formatAt(asked.AcquiredAt) == formatAt(h.AcquiredAt)
+		if _, ok := st.Holder(id); ok {
 			return st.withoutHolder(id), nil
-		case pending:
+		}
+		if pending {
 			return State{}, errNoWrite // another write applied the request
 		}
 		return State{}, ErrNotHolder
 	})
-	if err != nil && asked != nil && s.withdraw(ctx, id, *asked) {
+	if err != nil && asked != nil && s.withdraw(ctx, id, *asked) && !errors.Is(err, ErrNotHolder) {
 		return nil
 	}
 	return err
@@ -115,18 +113,22 @@ func (s *Semaphore) parseReleases(kvs []*mvccpb.KeyValue) []releaseRequest {
 }
 
 // applyReleases returns st without the holders whose slot a request of
-// reqs asks to give back, and the operations that delete every request of
-// reqs: a request whose slot is no longer held (given back, removed, or
-// taken again since) is stale and dropped.
-func applyReleases(st State, reqs []releaseRequest) (State, []clientv3.Op) {
+// reqs asks to give back, the comparisons that the write must make (each
+// request applied is still there, not withdrawn by a Release that gave
+// up) and the operations that delete every request of reqs: a request
+// whose slot is no longer held (given back, removed, or taken again since)
+// is stale and dropped.
+func applyReleases(st State, reqs []releaseRequest) (State, []clientv3.Cmp, []clientv3.Op) {
+	var cmps []clientv3.Cmp
 	var dels []clientv3.Op
 	for _, r := range reqs {
 		if h, ok := st.Holder(r.id); ok && formatAt(h.AcquiredAt) == r.at {
 			st = st.withoutHolder(r.id)
+			cmps = append(cmps, clientv3.Compare(clientv3.Value(r.key), "=", r.at))
 		}
 		dels = append(dels, clientv3.OpDelete(r.key))
 	}
-	return st, dels
+	return st, cmps, dels
 }
 
 // formatAt formats the time a slot was taken for release requests and
