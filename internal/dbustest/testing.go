@@ -2,6 +2,7 @@ package dbustest
 
 import (
 	"context"
+	"errors"
 	"os"
 	"os/exec"
 	"testing"
@@ -21,6 +22,26 @@ func RequireDaemon(tb testing.TB) {
 		}
 		tb.Skipf("skipping D-Bus test: %v (install the dbus-daemon package, or run ./scripts/test)", ErrNoDaemon)
 	}
+}
+
+// MatchRulesT returns the match rules of the connection name like
+// [Bus.MatchRules]. When the bus daemon offers no statistics interface it
+// fails the test under CI=true (CI's dbus-daemon must let tests check their
+// clean-up) and otherwise logs why and returns ok false. Any other error
+// fails the test.
+func (b *Bus) MatchRulesT(tb testing.TB, name string) (rules []string, ok bool) {
+	tb.Helper()
+	rules, err := b.MatchRules(context.Background(), name)
+	switch {
+	case errors.Is(err, ErrNoStats) && os.Getenv("CI") == "true":
+		tb.Fatalf("%v; CI=true requires a dbus-daemon with org.freedesktop.DBus.Debug.Stats", err)
+	case errors.Is(err, ErrNoStats):
+		tb.Logf("match rules not checked: %v", err)
+		return nil, false
+	case err != nil:
+		tb.Fatalf("match rules of %s: %v", name, err)
+	}
+	return rules, true
 }
 
 // StartBusT starts a private bus in tb.TempDir() and stops it when the test
