@@ -22,18 +22,19 @@ var interactiveTypes = []string{"tty", "x11", "wayland", "mir"}
 
 // Session is a logind session.
 type Session struct {
-	ID         string
-	User       string
-	UID        uint32
-	Seat       string
-	TTY        string
-	RemoteHost string
+	ID         string // session id, e.g. "3" or "c1"
+	User       string // user name
+	UID        uint32 // user id
+	Seat       string // seat id, "" if none
+	TTY        string // terminal, e.g. "pts/0", "" if none
+	RemoteHost string // host the user came from, "" if local or unknown
 	// Type is "tty", "x11", "wayland", "mir" or "unspecified".
 	Type string
 	// Class is "user", "greeter", "lock-screen", "background", "manager"…
 	Class string
 	// State is "online", "active" or "closing".
-	State  string
+	State string
+	// Remote is true for a session opened from another host (ssh).
 	Remote bool
 }
 
@@ -53,11 +54,11 @@ func (s Session) Interactive() bool {
 // D-Bus signature is a(susso). [Manager.InteractiveSessions] reads the rest
 // of a session's facts from the object at Path.
 type ListedSession struct {
-	ID   string
-	UID  uint32
+	ID   string // session id
+	UID  uint32 // user id
 	User string // user name
 	Seat string // seat id, "" if none
-	Path dbus.ObjectPath
+	Path dbus.ObjectPath // the session's object
 }
 
 // InteractiveSessions lists logind's sessions and returns those that are
