@@ -54,10 +54,10 @@ func (s Session) Interactive() bool {
 // D-Bus signature is a(susso). [Manager.InteractiveSessions] reads the rest
 // of a session's facts from the object at Path.
 type ListedSession struct {
-	ID   string // session id
-	UID  uint32 // user id
-	User string // user name
-	Seat string // seat id, "" if none
+	ID   string          // session id
+	UID  uint32          // user id
+	User string          // user name
+	Seat string          // seat id, "" if none
 	Path dbus.ObjectPath // the session's object
 }
 
