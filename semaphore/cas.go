@@ -71,7 +71,7 @@ func (s *Semaphore) mutate(ctx context.Context, rules writeRules, m mutation) (S
 		next, err := m(sn)
 		switch {
 		case err != nil && !sn.fresh:
-			if sn, err = s.read(ctx); err != nil {
+			if sn, err = s.read(ctx, rules.guardQueue); err != nil {
 				return State{}, err
 			}
 			continue
@@ -92,7 +92,7 @@ func (s *Semaphore) mutate(ctx context.Context, rules writeRules, m mutation) (S
 		if rules.guardQueue {
 			cmps = append(cmps, clientv3.Compare(clientv3.CreateRevision(s.queue), "<", sn.queueRev+1).WithPrefix())
 		}
-		reads := s.readOps()
+		reads := s.readOps(rules.guardQueue)
 		if rules.ask != nil {
 			reads = append(reads, rules.ask(sn))
 		}
@@ -108,7 +108,7 @@ func (s *Semaphore) mutate(ctx context.Context, rules writeRules, m mutation) (S
 			return next.clone(), nil
 		}
 		raced := sn.fresh
-		sn = s.snapshotFrom(resp.Header.Revision, resp.Responses)
+		sn = s.snapshotFrom(resp.Header.Revision, resp.Responses, rules.guardQueue)
 		if !raced {
 			continue
 		}
@@ -120,36 +120,41 @@ func (s *Semaphore) mutate(ctx context.Context, rules writeRules, m mutation) (S
 			return State{}, err
 		}
 		// The value read before the back-off is likely stale by now.
-		if sn, err = s.read(ctx); err != nil {
+		if sn, err = s.read(ctx, rules.guardQueue); err != nil {
 			return State{}, err
 		}
 	}
 }
 
-// read reads the key and counts the queue in one request.
-func (s *Semaphore) read(ctx context.Context) (snapshot, error) {
-	resp, err := s.client.Txn(ctx).Then(s.readOps()...).Commit()
+// read reads the key and the release requests, and counts the queue if
+// asked to, in one request.
+func (s *Semaphore) read(ctx context.Context, count bool) (snapshot, error) {
+	resp, err := s.client.Txn(ctx).Then(s.readOps(count)...).Commit()
 	if err != nil {
 		return snapshot{}, err
 	}
-	return s.snapshotFrom(resp.Header.Revision, resp.Responses), nil
+	return s.snapshotFrom(resp.Header.Revision, resp.Responses, count), nil
 }
 
-// readOps read the key, count the waiter keys and read the release
-// requests; snapshotFrom parses their responses.
-func (s *Semaphore) readOps() []clientv3.Op {
-	return []clientv3.Op{
-		clientv3.OpGet(s.key),
-		clientv3.OpGet(s.queue, clientv3.WithPrefix(), clientv3.WithCountOnly()),
-		s.releasesOp(),
+// readOps read the key and the release requests, and count the waiter
+// keys if asked to (etcd walks its whole index of the queue to count it;
+// only newcomers need the count); snapshotFrom parses their responses.
+func (s *Semaphore) readOps(count bool) []clientv3.Op {
+	ops := []clientv3.Op{clientv3.OpGet(s.key), s.releasesOp()}
+	if count {
+		ops = append(ops, clientv3.OpGet(s.queue, clientv3.WithPrefix(), clientv3.WithCountOnly()))
 	}
+	return ops
 }
 
-// snapshotFrom parses the responses of readOps at store revision rev and
-// remembers the result.
-func (s *Semaphore) snapshotFrom(rev int64, resps []*pb.ResponseOp) snapshot {
-	sn := snapshot{seen: rev, queueRev: rev, waiters: resps[1].GetResponseRange().Count, fresh: true,
-		releases: s.parseReleases(resps[2].GetResponseRange().Kvs)}
+// snapshotFrom parses the responses of readOps(count) at store revision
+// rev and remembers the result. Without a count, the snapshot claims an
+// empty queue, which the queue guard verifies.
+func (s *Semaphore) snapshotFrom(rev int64, resps []*pb.ResponseOp, count bool) snapshot {
+	sn := snapshot{seen: rev, fresh: true, releases: s.parseReleases(resps[1].GetResponseRange().Kvs)}
+	if count {
+		sn.queueRev, sn.waiters = rev, resps[2].GetResponseRange().Count
+	}
 	sn.state, sn.corrupt = s.decodeKV(resps[0].GetResponseRange().Kvs)
 	s.remember(sn)
 	return sn

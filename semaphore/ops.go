@@ -11,7 +11,7 @@ import (
 // Get reads the semaphore. An absent key reads as State{Max: 1} with
 // Revision 0. A corrupt value yields a *CorruptError. Get never writes.
 func (s *Semaphore) Get(ctx context.Context) (State, error) {
-	sn, err := s.read(ctx)
+	sn, err := s.read(ctx, false)
 	if err != nil {
 		return State{}, fmt.Errorf("get %s: %w", s.key, err)
 	}
