@@ -75,10 +75,13 @@ type waiter struct {
 	// last-waiter key, which may name a waiter that has left.
 	pred   string
 	unsure bool
-	// window is, while the waiter leads, the start of the queue as last
-	// read (see windowOp), this waiter's key first, and releases the
-	// pending release requests read with it.
+	// window is, while the waiter leads, the start of the queue as read
+	// at store revision windowAt (see windowOp), this waiter's key first;
+	// whole when it was the whole queue then. releases are the pending
+	// release requests read with it.
 	window   []queued
+	windowAt int64
+	whole    bool
 	releases []releaseRequest
 	// The semaphore's value as last known, at store revision seen.
 	state State
@@ -120,7 +123,7 @@ func (s *Semaphore) enqueue(ctx context.Context, h Holder) (*waiter, error) {
 		last := resp.Responses[0].GetResponseRange().Kvs
 		switch {
 		case resp.Responses[4].GetResponseRange().Count == 1:
-			w.window = []queued{{key: w.key, rev: w.rev, h: h}}
+			w.window, w.windowAt, w.whole = []queued{{key: w.key, rev: w.rev, h: h}}, w.rev, true
 		case len(last) == 1:
 			w.pred, w.unsure = string(last[0].Value), true
 		}
@@ -134,12 +137,13 @@ func (s *Semaphore) enqueue(ctx context.Context, h Holder) (*waiter, error) {
 // waiter's key is gone.
 func (w *waiter) locate(ctx context.Context) error {
 	s := w.s
+	size := w.windowSize()
 	resp, err := s.client.Txn(ctx).
 		If(clientv3.Compare(clientv3.CreateRevision(w.key), "=", w.rev)).
 		Then(clientv3.OpGet(s.key), clientv3.OpTxn(
 			// No waiter key older than this one: it leads.
 			[]clientv3.Cmp{clientv3.Compare(clientv3.CreateRevision(s.queue), ">", w.rev-1).WithPrefix()},
-			[]clientv3.Op{w.windowOp(), s.releasesOp()},
+			[]clientv3.Op{w.windowOp(size), s.releasesOp()},
 			[]clientv3.Op{clientv3.OpGet(s.queue, clientv3.WithPrefix(), clientv3.WithKeysOnly(), clientv3.WithLimit(1),
 				clientv3.WithMaxCreateRev(w.rev-1), clientv3.WithSort(clientv3.SortByCreateRevision, clientv3.SortDescend))},
 		)).
@@ -155,7 +159,7 @@ func (w *waiter) locate(ctx context.Context) error {
 	place := resp.Responses[1].GetResponseTxn()
 	if place.Succeeded {
 		w.releases = s.parseReleases(place.Responses[1].GetResponseRange().Kvs)
-		return w.setWindow(parseWindow(place.Responses[0].GetResponseRange().Kvs))
+		return w.setWindow(place.Responses[0].GetResponseRange().Kvs, resp.Header.Revision, size)
 	}
 	ahead := place.Responses[0].GetResponseRange().Kvs
 	if len(ahead) == 0 { // cannot be: the compare found an older key
@@ -165,34 +169,31 @@ func (w *waiter) locate(ctx context.Context) error {
 	return nil
 }
 
-// windowOp reads the start of the queue, in arrival order: as many waiter
-// keys as there are slots (at most maxBatch), enough for the head to fill
-// every slot that can become free.
-func (w *waiter) windowOp() clientv3.Op {
-	size := min(maxBatch, max(1, w.state.Max))
+// windowSize is the number of waiter keys the head reads: as many as
+// there are slots (at most maxBatch), enough to fill every slot that can
+// become free.
+func (w *waiter) windowSize() int { return min(maxBatch, max(1, w.state.Max)) }
+
+// windowOp reads the first size waiter keys, in arrival order.
+func (w *waiter) windowOp(size int) clientv3.Op {
 	return clientv3.OpGet(w.s.queue, clientv3.WithPrefix(), clientv3.WithLimit(int64(size)),
 		clientv3.WithSort(clientv3.SortByCreateRevision, clientv3.SortAscend))
 }
 
-// parseWindow parses the result of windowOp.
-func parseWindow(kvs []*mvccpb.KeyValue) []queued {
-	window := make([]queued, 0, len(kvs))
-	for _, kv := range kvs {
-		window = append(window, parseQueued(kv))
-	}
-	return window
-}
-
-// setWindow records the window, read when this waiter leads: its own key
-// must come first; when it is not there, it fails with gone's error.
-func (w *waiter) setWindow(window []queued) error {
-	if len(window) == 0 || window[0].key != w.key {
+// setWindow records the window read by windowOp(size) at store revision
+// rev, when this waiter leads: its own key must come first; when it is not
+// there, it fails with gone's error.
+func (w *waiter) setWindow(kvs []*mvccpb.KeyValue, rev int64, size int) error {
+	if len(kvs) == 0 || string(kvs[0].Key) != w.key {
 		w.window = nil
 		return w.gone()
 	}
-	w.window = window
+	w.window = w.window[:0]
+	for _, kv := range kvs {
+		w.window = append(w.window, parseQueued(kv))
+	}
 	w.window[0].h = w.h
-	w.pred = ""
+	w.windowAt, w.whole, w.pred = rev, len(kvs) < size, ""
 	return nil
 }
 

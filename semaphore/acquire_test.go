@@ -214,6 +214,20 @@ func TestCancelledWaiterLeavesNoTrace(t *testing.T) {
 	}
 }
 
+func TestCancelledLastWaiterLeavesNoKey(t *testing.T) {
+	_, c := etcdT(t)
+	ctx := ctxT(t)
+	holder := heldT(t, c, "h")
+	wctx, cancel := context.WithCancel(ctx)
+	waiting := queueT(wctx, t, holder, newT(t, c, DefaultGroup), "w")
+	cancel()
+	if err := result(t, waiting); !errors.Is(err, context.Canceled) {
+		t.Fatalf("cancelled Acquire returned %v, want context.Canceled", err)
+	}
+	// Its Semaphore, and so its lease, lives on: the keys went with it.
+	onlySemaphoreKey(t, c, "the only waiter left")
+}
+
 func TestPausedSemaphoreAdmitsNobodyUntilRaised(t *testing.T) {
 	_, c := etcdT(t)
 	ctx := ctxT(t)

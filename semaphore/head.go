@@ -68,7 +68,9 @@ func (w *waiter) lead(ctx context.Context) error {
 // its window hold slots, in arrival order, as many as there are free slots
 // (at most maxBatch), and deletes their waiter keys; each of the others learns that it holds a slot when the
 // waiter ahead of it leaves. The write requires the value to be the one
-// known and every admitted waiter key to be still there. Waiters whose id
+// known and every admitted waiter key to be still there; when slots are
+// left after the whole queue as the head read it, also that no waiter
+// came since. Waiters whose id
 // holds a slot already are admitted without a new slot, and keys whose
 // value is no valid id (not written by this package) are deleted without
 // one. take returns nil when the head holds its slot; errRaced when the
@@ -92,6 +94,12 @@ func (w *waiter) take(ctx context.Context) error {
 		cmps = append(cmps, clientv3.Compare(clientv3.CreateRevision(q.key), "=", q.rev))
 		dels = append(dels, clientv3.OpDelete(q.key))
 	}
+	if free > 0 && w.whole && admitted == len(w.window) {
+		// Slots are left after every waiter known: require that no
+		// waiter came since (each puts the last-waiter key), or read the
+		// window again.
+		cmps = append(cmps, clientv3.Compare(clientv3.ModRevision(s.last), "<", w.windowAt+1))
+	}
 	val, err := encodeValue(next)
 	if err != nil {
 		return err
@@ -99,11 +107,12 @@ func (w *waiter) take(ctx context.Context) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	size := w.windowSize()
 	c, cancel := wctx(ctx)
 	resp, err := s.client.Txn(c).
 		If(cmps...).
 		Then(append([]clientv3.Op{clientv3.OpPut(s.key, string(val)), s.forgetLast(w.window[admitted-1].key)}, dels...)...).
-		Else(clientv3.OpGet(s.key), w.windowOp(), s.releasesOp()).
+		Else(clientv3.OpGet(s.key), w.windowOp(size), s.releasesOp()).
 		Commit()
 	cancel()
 	if err != nil {
@@ -116,7 +125,7 @@ func (w *waiter) take(ctx context.Context) error {
 	}
 	w.setState(resp.Header.Revision, resp.Responses[0].GetResponseRange().Kvs)
 	w.releases = s.parseReleases(resp.Responses[2].GetResponseRange().Kvs)
-	if err := w.setWindow(parseWindow(resp.Responses[1].GetResponseRange().Kvs)); err != nil {
+	if err := w.setWindow(resp.Responses[1].GetResponseRange().Kvs, resp.Header.Revision, size); err != nil {
 		return err
 	}
 	return errRaced

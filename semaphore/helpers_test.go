@@ -55,6 +55,16 @@ func noKeys(t testing.TB, c *clientv3.Client, what string) {
 	}
 }
 
+// onlySemaphoreKey fails the test if etcd holds any key but the semaphore
+// key of the default group after what: no waiter, last-waiter or release
+// request key is left.
+func onlySemaphoreKey(t testing.TB, c *clientv3.Client, what string) {
+	t.Helper()
+	if keys := allKeys(t, c); !slices.Equal(keys, []string{Key(DefaultGroup)}) {
+		t.Fatalf("keys after %s: %q, want only the semaphore key", what, keys)
+	}
+}
+
 // rawGet returns the stored bytes of key and its mod revision (nil, 0 when
 // absent).
 func rawGet(t testing.TB, c *clientv3.Client, key string) ([]byte, int64) {
@@ -299,4 +309,55 @@ func waitFor[T any](t testing.TB, ch <-chan T) T {
 		var zero T
 		return zero
 	}
+}
+
+// racingClient returns a client of srv that calls before(n) ahead of
+// sending its n-th transaction (n from 1), so that a test can change the
+// key between a read and a compare-and-swap; rc, if not nil, counts its
+// requests.
+func racingClient(t testing.TB, srv *embedetcd.Server, rc *requestCounter, before func(n int)) *clientv3.Client {
+	t.Helper()
+	var txns atomic.Int64
+	opts := []grpc.DialOption{grpc.WithChainUnaryInterceptor(func(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
+		if method == "/etcdserverpb.KV/Txn" {
+			before(int(txns.Add(1)))
+		}
+		return invoker(ctx, method, req, reply, cc, opts...)
+	})}
+	if rc != nil {
+		opts = append(opts, rc.dialOptions()...)
+	}
+	c, err := clientv3.New(clientv3.Config{Endpoints: srv.Endpoints(), DialTimeout: 10 * time.Second, DialOptions: opts, Logger: zap.NewNop()})
+	if err != nil {
+		t.Fatalf("etcd client: %v", err)
+	}
+	t.Cleanup(func() { _ = c.Close() })
+	return c
+}
+
+// withBackedOff runs f before each back-off after a lost race.
+func withBackedOff(f func(n int, d time.Duration)) Option {
+	return func(o *options) { o.backedOff = f }
+}
+
+// queueHistory returns the events of the waiter keys of s from revision
+// from on, read from etcd's own history, up to the first event at or after
+// revision until; it fails the test if there is none.
+func queueHistory(t testing.TB, s *Semaphore, from, until int64) []*clientv3.Event {
+	t.Helper()
+	ctx := ctxT(t)
+	var evs []*clientv3.Event
+	for resp := range s.client.Watch(ctx, s.queue, clientv3.WithPrefix(), clientv3.WithRev(from)) {
+		if err := resp.Err(); err != nil {
+			t.Fatalf("watch queue history: %v", err)
+		}
+		for _, ev := range resp.Events {
+			evs = append(evs, ev)
+			if ev.Kv.ModRevision >= until {
+				return evs
+			}
+		}
+	}
+	t.Fatalf("no queue event at or after revision %d: %v", until, ctx.Err())
+	return nil
 }

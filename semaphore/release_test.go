@@ -1,0 +1,132 @@
+package semaphore
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/flatcar/locksmith/internal/embedetcd"
+	clientv3 "go.etcd.io/etcd/client/v3"
+)
+
+// loserT returns a Semaphore whose second transaction (its first
+// compare-and-swap on a value it read) loses to a write of the very bytes
+// already stored, and which runs backedOff before backing off.
+func loserT(t *testing.T, srv *embedetcd.Server, c *clientv3.Client, backedOff func(n int, d time.Duration)) *Semaphore {
+	key := Key(DefaultGroup)
+	return newT(t, racingClient(t, srv, nil, func(n int) {
+		if n == 2 {
+			raw, _ := rawGet(t, c, key)
+			rawPut(t, c, key, string(raw))
+		}
+	}), DefaultGroup, withBackedOff(backedOff))
+}
+
+// twoHoldersT makes a and b hold the two slots of the default group.
+func twoHoldersT(t *testing.T, c *clientv3.Client) *Semaphore {
+	admin := newT(t, c, DefaultGroup)
+	if _, err := admin.SetMax(ctxT(t), 2); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{"a", "b"} {
+		if err := admin.TryAcquire(ctxT(t), Holder{ID: id}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return admin
+}
+
+func TestReleaseThatLosesARaceIsAppliedByTheNextWrite(t *testing.T) {
+	srv, c := etcdT(t)
+	ctx := ctxT(t)
+	admin := twoHoldersT(t, c)
+	backingOff, resume := make(chan struct{}), make(chan struct{})
+	loser := loserT(t, srv, c, func(int, time.Duration) {
+		close(backingOff)
+		<-resume
+	})
+	released := make(chan error, 1)
+	go func() { released <- loser.Release(ctx, "a") }()
+	waitFor(t, backingOff)
+	start, err := admin.Get(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// While the loser backs off, b's release applies a's request too.
+	if err := newT(t, c, DefaultGroup).Release(ctx, "b"); err != nil {
+		t.Fatal(err)
+	}
+	close(resume)
+	if err := result(t, released); err != nil {
+		t.Fatalf("Release whose request another write applied: %v", err)
+	}
+	states := history(t, admin, start.Revision)
+	if len(states) != 2 || len(states[1].Holders) != 0 {
+		t.Fatalf("values %v, want both slots given back by one write and no further write", states)
+	}
+	onlySemaphoreKey(t, c, "both releases")
+}
+
+func TestReleaseThatGivesUpWithdrawsItsRequest(t *testing.T) {
+	srv, c := etcdT(t)
+	ctx := ctxT(t)
+	admin := twoHoldersT(t, c)
+	rctx, cancel := context.WithCancel(ctx)
+	loser := loserT(t, srv, c, func(int, time.Duration) { cancel() })
+	if err := loser.Release(rctx, "a"); !errors.Is(err, context.Canceled) {
+		t.Fatalf("Release cancelled while it backs off: %v, want context.Canceled", err)
+	}
+	if err := newT(t, c, DefaultGroup).Release(ctx, "b"); err != nil {
+		t.Fatal(err)
+	}
+	st, err := admin.Get(ctx)
+	if err != nil || !slices.Equal(holderIDs(st), []string{"a"}) {
+		t.Fatalf("holders %q, %v; want a, whose Release failed", holderIDs(st), err)
+	}
+	onlySemaphoreKey(t, c, "the withdrawn release and the other")
+}
+
+func TestWritesBackOffAfterLostRaces(t *testing.T) {
+	srv, c := etcdT(t)
+	ctx := ctxT(t)
+	key := Key(DefaultGroup)
+	rawPut(t, c, key, `{"max":1,"holders":[]}`)
+	// The first transaction tries the absent key assumed; the second and
+	// fourth (compare-and-swaps on values read just before) lose to
+	// writes of other holders.
+	foreign := map[int]string{2: `{"max":1,"holders":["f2"]}`, 4: `{"max":1,"holders":["f4"]}`}
+	type backoff struct {
+		n int
+		d time.Duration
+	}
+	var backoffs []backoff
+	s := newT(t, racingClient(t, srv, nil, func(n int) {
+		if v, ok := foreign[n]; ok {
+			rawPut(t, c, key, v)
+		}
+	}), DefaultGroup, withBackedOff(func(n int, d time.Duration) { backoffs = append(backoffs, backoff{n, d}) }))
+	if _, err := s.SetMax(ctx, 5); err != nil {
+		t.Fatal(err)
+	}
+	if len(backoffs) != 2 || backoffs[0].n != 1 || backoffs[1].n != 2 ||
+		backoffs[0].d >= minBackoff || backoffs[1].d >= 2*minBackoff {
+		t.Fatalf("back-offs %v, want two, below %s and %s", backoffs, minBackoff, 2*minBackoff)
+	}
+	st, err := s.Get(ctx)
+	if err != nil || st.Max != 5 || !slices.Equal(holderIDs(st), []string{"f4"}) {
+		t.Fatalf("after SetMax: %+v, %v; want max 5 and the other writer's holder", st, err)
+	}
+}
+
+func TestBackoffDelayIsJitteredAndBounded(t *testing.T) {
+	for n, ceiling := range map[int]time.Duration{1: minBackoff, 2: 2 * minBackoff, 3: 4 * minBackoff, 7: maxBackoff, 100: maxBackoff} {
+		if d := backoffDelay(n, func() float64 { return 0 }); d != 0 {
+			t.Errorf("backoffDelay(%d) with draw 0 = %s, want 0", n, d)
+		}
+		if d := backoffDelay(n, func() float64 { return 0.5 }); d != ceiling/2 {
+			t.Errorf("backoffDelay(%d) with draw 0.5 = %s, want %s", n, d, ceiling/2)
+		}
+	}
+}
