@@ -43,14 +43,16 @@ type CLI struct {
 	Version string
 }
 
-// DefaultUpdateConfFiles returns the files locksmithd's unit reads its
-// settings from, defaults first.
+// DefaultUpdateConfFiles returns the files locksmithd's unit
+// (systemd-units/locksmithd.service) reads its settings from, in the order
+// of its EnvironmentFile= lines: the OS defaults first, and a setting in a
+// later file wins, as it does for systemd. A test keeps both lists equal.
 func DefaultUpdateConfFiles() []string {
 	return []string{
-		"/usr/share/coreos/update.conf",
 		"/usr/share/flatcar/update.conf",
-		"/etc/coreos/update.conf",
+		"/usr/share/coreos/update.conf",
 		"/etc/flatcar/update.conf",
+		"/etc/coreos/update.conf",
 	}
 }
 
