@@ -35,36 +35,73 @@
 // else branch, reads the key back; a conflict therefore costs one more
 // transaction and is retried inside the package, it is never an error for
 // the caller. A [Semaphore] remembers the last value it saw, so an update on
-// an uncontended key is a single round trip.
+// an uncontended key is a single round trip. A conflict on a value read
+// during the same call is a lost race: a write that must go on (Release,
+// SetMax, TryAcquire, RemoveStale, Repair) then waits a random delay below
+// 2 ms, doubling with each lost race up to 100 ms, and reads again, so that
+// writers that collided do not collide again at once.
+//
+// A [Semaphore.Release] that loses a race also leaves a release request,
+// the key <Key()>/releases/<id> whose value is the time the slot was taken,
+// put in the else branch of the failed transaction. Every write of the
+// value, by any Semaphore, gives back the slots of the pending requests it
+// read, provided each holder still has the slot asked for (a request for a
+// slot given back, removed or taken again since is dropped), and deletes
+// them; Release returns once its slot is given back, by its own write or
+// another's, and withdraws its request when it fails. (A request is not
+// bound to a lease: one left by a process that died before it could
+// withdraw it is applied by the next write, as it asked.) A burst of k
+// simultaneous releases thus costs a few writes, not k rounds of k.
 //
 // # Waiting without polling
 //
-// [Semaphore.Acquire] takes a free slot at once when no waiter is queued for
-// it. Otherwise it enqueues: it puts a waiter key
-// <Key()>/waiters/<lease>-<n> whose value is the holder id, bound to the
-// Semaphore's waiter lease (kept alive while the process lives), and in the
-// same transaction reads the semaphore and the waiter just ahead. The queue
-// is ordered by the etcd revision that created each waiter key. Waiting is
-// a chain, as in etcd's concurrency.Mutex: the first waiter (the head)
-// watches the semaphore key and sends a compare-and-swap as soon as a slot
-// is free, which also deletes its waiter key; every other waiter watches
-// only the deletion of the waiter ahead of it, and then reads once to find
-// its new place. A release among N waiters thus wakes one waiter and costs
-// a constant number of requests (about 8 per acquire and release cycle,
-// see BenchmarkContendedHandoff), not N. Only the head takes a slot, so
-// when several slots free up at once they are filled one after another.
-// Newcomers never overtake the queue: [Semaphore.TryAcquire] and the first
-// attempt of Acquire take a slot only if there are more free slots than
-// queued waiters, and the transaction checks that no waiter arrived since
-// the read. Watches start at the current revision (etcd serves a watch from
-// a past revision only on its next 100 ms sync); when the store moved on
+// [Semaphore.Acquire] takes a free slot at once when there are more free
+// slots than queued waiters and its compare-and-swap wins.
+// [Semaphore.TryAcquire] does the same, but retries a lost race and never
+// queues. Otherwise Acquire enqueues: in one transaction it puts a waiter key
+// <Key()>/waiters/<lease>-<n>?<facts> whose value is the holder id and
+// whose name carries the holder's other facts (host name, boot id, reason)
+// as a query string, bound to the Semaphore's waiter lease (kept alive
+// while the process lives); it also reads the semaphore, counts the queue
+// and replaces the key <Key()>/last-waiter, which names the waiter key put
+// last and is bound to the same lease, reading the waiter just ahead from
+// its previous value. (That waiter may have left since, when someone else
+// deleted its key: the newcomer checks once.) Newcomers never overtake the
+// queue: the compare-and-swap of a newcomer also checks that no waiter key
+// was created since it counted the queue.
+//
+// The queue is ordered by the etcd revision that created each waiter key.
+// Waiting is a chain, as in etcd's concurrency.Mutex: the first waiter (the
+// head) watches the semaphore key; every other waiter watches only the
+// deletion of the waiter ahead of it. As soon as slots are free, the head
+// admits, in one compare-and-swap, itself and the waiters behind it in
+// arrival order, as many as there are free slots (at most 60 at a time):
+// it writes them into the value with the facts of their waiter keys and
+// the time by its own clock, and deletes their waiter keys. The write
+// requires every admitted waiter key to be still there and, when slots are
+// left after the whole queue the head read, that no waiter came since (the
+// last-waiter key has not changed). Each admitted waiter wakes when the
+// waiter ahead of it leaves and reads once to find its key gone and its id
+// among the holders; the first waiter left behind reads once to find that
+// it now leads. A release among N waiters thus wakes one waiter and costs a
+// constant number of requests (about 9 per acquire and release cycle, see
+// BenchmarkContendedHandoff and BenchmarkContendedMax), not N, and k free
+// slots cost one write and one read per admitted waiter, not k rounds of
+// k. Watches start at the current revision (etcd serves a watch from a
+// past revision only on its next 100 ms sync); when the store moved on
 // between a read and the watch, one more read fills the gap.
+//
+// A waiter is admitted while its key exists, that is while its lease is
+// alive: a process that dies while queued may still be given a slot for up
+// to the lease TTL (10 seconds by default; Close revokes the lease at
+// once). Like a holder that never comes back, such a slot is recovered
+// with [Semaphore.RemoveStale].
 //
 // A waiter whose lease is lost (etcd was unreachable for the lease TTL, or
 // the lease was revoked) enqueues again, at the end of the queue, with a
 // fresh lease. So does a waiter whose key someone else deleted, when it
-// notices: as head when it tries to take a slot, otherwise when the waiter
-// ahead of it leaves (the waiter behind it moves up at once). A dead waiter
+// notices: as head when it tries to admit, otherwise when the waiter ahead
+// of it leaves (the waiter behind it moves up at once). A dead waiter
 // leaves the queue when its lease expires. A watch that is cancelled or
 // reports a compaction is replaced after one read. The slot itself is never
 // bound to a lease.
@@ -73,7 +110,9 @@
 //
 // Blocking calls take a context. When it ends while Acquire waits, the
 // waiter key is deleted (the lease removes it anyway if that fails) and
-// Acquire returns an error wrapping ctx.Err(). Once a write has been sent,
+// Acquire returns an error wrapping ctx.Err(), unless the head admitted
+// the waiter before its key could be deleted: Acquire then returns nil,
+// the slot being held. Once a write has been sent,
 // cancelling the context does not abandon it: the call waits for the
 // outcome (at most 10 seconds) so that an error always means the write did
 // not happen, except when etcd itself does not answer in that time.
