@@ -29,7 +29,11 @@ let at most "max" machines of a group reboot at once.
 Every global option may also be set as LOCKSMITHCTL_<OPTION> in the
 environment. Options not set either way fall back to locksmithd's
 LOCKSMITHD_<OPTION> settings in update.conf (endpoint, group, TLS files and
-credentials), so that both talk to the same semaphore.
+credentials), so that both talk to the same semaphore. Settings that belong
+together come from one place: if any of --etcd-username, --etcd-password and
+--etcd-password-file is given as an option or LOCKSMITHCTL_ variable, none
+of the three is read from update.conf; the same holds for --etcd-certfile and
+--etcd-keyfile.
 
 Exit status: 0 on success, 1 when the command failed, 2 on a usage error.`,
 		Version:           r.cli.version(),
@@ -89,8 +93,8 @@ func (r *run) completionCommand() {
 // environment value never hides the help.
 func (r *run) action(f func(ctx context.Context, args []string) error) func(*cobra.Command, []string) error {
 	return func(cmd *cobra.Command, args []string) error {
-		if err := environment().Apply(r.root.PersistentFlags(), r.lookup); err != nil {
-			return usageError{err}
+		if err := r.applyEnvironment(); err != nil {
+			return err
 		}
 		return f(cmd.Context(), args)
 	}

@@ -14,7 +14,10 @@
 // command line is read from LOCKSMITHCTL_<OPTION> in the environment, then,
 // for the settings the CLI shares with locksmithd (endpoint, group, etcd
 // TLS files and credentials), from LOCKSMITHD_<OPTION> in update.conf, so
-// that both programs talk to the same semaphore by default.
+// that both programs talk to the same semaphore by default. The user name,
+// password and password file are taken together from one place: if the
+// command line or the environment gives one of them, none is read from
+// update.conf; the same holds for the client certificate and its key.
 //
 // Exit status, as computed by [ExitCode] from Run's error:
 //   - 0: the command succeeded;

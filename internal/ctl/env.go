@@ -3,20 +3,67 @@ package ctl
 import (
 	"fmt"
 	"maps"
+	"slices"
 	"strings"
 
 	"github.com/flatcar/locksmith/internal/envflag"
 )
 
-// lookup finds a variable for a global option: LOCKSMITHD_* names in
-// update.conf only (they are locksmithd's settings), every other name in
-// the process environment.
-func (r *run) lookup(name string) (string, bool) {
-	if strings.HasPrefix(name, daemonPrefix+"_") {
-		v, ok := r.daemonSettings()[name]
-		return v, ok
+// settingGroups are global options that make one setting together: when
+// the command line or the process environment gives any option of a group,
+// no option of that group is read from update.conf, so that a password
+// never meets another source's password file or user name, nor a client
+// certificate another source's key.
+var settingGroups = [][]string{
+	{"etcd-username", "etcd-password", "etcd-password-file"},
+	{"etcd-certfile", "etcd-keyfile"},
+}
+
+// applyEnvironment sets the global options not given on the command line:
+// first from the process environment (LOCKSMITHCTL_*,
+// DBUS_SYSTEM_BUS_ADDRESS), then from locksmithd's LOCKSMITHD_* settings in
+// update.conf, except the options of a settingGroup of which one option is
+// set by then. A bad value is a usage error naming the variable.
+func (r *run) applyEnvironment() error {
+	fs := r.root.PersistentFlags()
+	env := environment()
+	if err := env.Apply(fs, r.processEnv); err != nil {
+		return usageError{err}
+	}
+	var given []string
+	for _, group := range settingGroups {
+		if slices.ContainsFunc(group, fs.Changed) {
+			given = append(given, group...)
+		}
+	}
+	if err := env.Apply(fs, r.daemonSetting, given...); err != nil {
+		return usageError{err}
+	}
+	return nil
+}
+
+// processEnv looks a variable up in the process environment, except
+// LOCKSMITHD_* names: they are locksmithd's settings, read from update.conf
+// only.
+func (r *run) processEnv(name string) (string, bool) {
+	if isDaemonSetting(name) {
+		return "", false
 	}
 	return r.cli.lookupEnv(name)
+}
+
+// daemonSetting looks a LOCKSMITHD_* variable up in update.conf; other
+// names are never found there.
+func (r *run) daemonSetting(name string) (string, bool) {
+	if !isDaemonSetting(name) {
+		return "", false
+	}
+	v, ok := r.daemonSettings()[name]
+	return v, ok
+}
+
+func isDaemonSetting(name string) bool {
+	return strings.HasPrefix(name, daemonPrefix+"_")
 }
 
 // daemonSettings reads the update.conf files once. A file that cannot be

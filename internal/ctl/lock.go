@@ -114,7 +114,7 @@ func (r *run) holderID(args []string) (id string, self bool, err error) {
 // completeHolders completes the ids of the current holders, described by
 // their host names. It stays silent when etcd cannot be asked.
 func (r *run) completeHolders(cmd *cobra.Command, args []string, _ string) ([]cobra.Completion, cobra.ShellCompDirective) {
-	if len(args) > 0 || environment().Apply(r.root.PersistentFlags(), r.lookup) != nil {
+	if len(args) > 0 || r.applyEnvironment() != nil {
 		return nil, cobra.ShellCompDirectiveNoFileComp
 	}
 	ctx := cmd.Context()

@@ -70,7 +70,7 @@ const daemonPrefix = "LOCKSMITHD"
 
 // environment maps the global options to variables: LOCKSMITHCTL_<OPTION>
 // first; then, for the settings shared with locksmithd, LOCKSMITHD_<OPTION>
-// (which [CLI.lookup] reads from update.conf only); and the standard
+// (which run.daemonSetting reads from update.conf only); and the standard
 // DBUS_SYSTEM_BUS_ADDRESS for --dbus-address.
 func environment() envflag.Env {
 	aliases := map[string][]string{"dbus-address": {"DBUS_SYSTEM_BUS_ADDRESS"}}
