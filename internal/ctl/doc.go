@@ -18,6 +18,8 @@
 // password and password file are taken together from one place: if the
 // command line or the environment gives one of them, none is read from
 // update.conf; the same holds for the client certificate and its key.
+// --debug (old locksmithctl's -debug) prints on stderr every option's value
+// and where it came from.
 //
 // Exit status, as computed by [ExitCode] from Run's error:
 //   - 0: the command succeeded;

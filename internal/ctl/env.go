@@ -27,17 +27,21 @@ var settingGroups = [][]string{
 func (r *run) applyEnvironment() error {
 	fs := r.root.PersistentFlags()
 	env := environment()
-	if err := env.Apply(fs, r.processEnv); err != nil {
+	src := newSources(fs)
+	if err := env.Apply(fs, src.record(r.processEnv)); err != nil {
 		return usageError{err}
 	}
-	var given []string
+	var given [][]string // the groups of which an option is set
 	for _, group := range settingGroups {
 		if slices.ContainsFunc(group, fs.Changed) {
-			given = append(given, group...)
+			given = append(given, group)
 		}
 	}
-	if err := env.Apply(fs, r.daemonSetting, given...); err != nil {
+	if err := env.Apply(fs, src.record(r.daemonSetting), slices.Concat(given...)...); err != nil {
 		return usageError{err}
+	}
+	if r.opts.debug {
+		r.debugSettings(fs, src, given)
 	}
 	return nil
 }
@@ -83,6 +87,9 @@ func (r *run) daemonSettings() map[string]string {
 		if err != nil {
 			r.warnf("%v; its settings are not used", err)
 			continue
+		}
+		if r.opts.debug {
+			r.debugf("update.conf file %s: %d variables", path, len(vars))
 		}
 		maps.Copy(r.updateConf, vars)
 	}

@@ -29,6 +29,7 @@ type options struct {
 	timeout      time.Duration
 	json         bool
 	dbusAddress  string
+	debug        bool
 }
 
 // register defines the global options on fs.
@@ -44,6 +45,7 @@ func (o *options) register(fs *pflag.FlagSet) {
 	fs.DurationVar(&o.timeout, "timeout", defaultTimeout, "time limit of connecting, of each etcd or D-Bus request and of the wait for a free slot; 0 means none (connecting to etcd still gives up after 5s)")
 	fs.BoolVar(&o.json, "json", false, "print JSON instead of text (status, set-max, repair, remove-stale)")
 	fs.StringVar(&o.dbusAddress, "dbus-address", defaultDBusAddress, "D-Bus system bus address (reboot, send-need-reboot)")
+	fs.BoolVar(&o.debug, "debug", false, "print on stderr the value of every option and where it came from (as old locksmithctl's -debug, diagnostics on stderr)")
 }
 
 // etcdConfig returns the etcd connection settings of o.
@@ -75,7 +77,13 @@ const daemonPrefix = "LOCKSMITHD"
 func environment() envflag.Env {
 	aliases := map[string][]string{"dbus-address": {"DBUS_SYSTEM_BUS_ADDRESS"}}
 	for _, flag := range []string{"endpoint", "group", "etcd-cafile", "etcd-certfile", "etcd-keyfile", "etcd-username", "etcd-password", "etcd-password-file"} {
-		aliases[flag] = []string{envflag.Env{Prefix: daemonPrefix}.Name(flag)}
+		aliases[flag] = []string{daemonVariable(flag)}
 	}
 	return envflag.Env{Prefix: "LOCKSMITHCTL", Aliases: aliases}
+}
+
+// daemonVariable returns locksmithd's variable of a setting, e.g.
+// LOCKSMITHD_ETCD_CAFILE for etcd-cafile.
+func daemonVariable(flag string) string {
+	return envflag.Env{Prefix: daemonPrefix}.Name(flag)
 }
