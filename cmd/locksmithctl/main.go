@@ -15,8 +15,7 @@ import (
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	cli := &ctl.CLI{Stdout: os.Stdout, Stderr: os.Stderr, LookupEnv: os.LookupEnv}
-	err := cli.Run(ctx, os.Args[1:])
+	err := ctl.Run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "locksmithctl:", err)

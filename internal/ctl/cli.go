@@ -11,10 +11,11 @@ import (
 	"github.com/flatcar/locksmith/internal/hostid"
 )
 
-// CLI is what one run of locksmithctl takes from its host. Every field but
-// Stdout and Stderr may be left zero to use the real host's default; tests
-// set them. A CLI is not modified by Run and may run several times, also
-// concurrently.
+// CLI is what one run of locksmithctl takes from its host; the
+// package-level [Run] uses the real host's. Every field but Stdout and
+// Stderr may be left zero to use the real host's default (but LookupEnv,
+// whose zero value is an empty environment); tests set them. A CLI is not
+// modified by Run and may run several times, also concurrently.
 type CLI struct {
 	// Stdout receives the commands' output, Stderr warnings and notes (the
 	// returned error is for the caller to print).
@@ -54,6 +55,17 @@ func DefaultUpdateConfFiles() []string {
 		"/etc/flatcar/update.conf",
 		"/etc/coreos/update.conf",
 	}
+}
+
+// Run runs locksmithctl on this host with args (without the program
+// name), writing the commands' output to stdout and warnings and notes to
+// stderr: it reads the process environment, the host's update.conf files
+// ([DefaultUpdateConfFiles]), /etc/machine-id, the boot id, the host name
+// and the real clock. It returns what [CLI.Run] returns; [ExitCode] maps
+// the error to the exit status, and the caller prints it.
+func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	cli := &CLI{Stdout: stdout, Stderr: stderr, LookupEnv: os.LookupEnv}
+	return cli.Run(ctx, args)
 }
 
 // Run runs locksmithctl with args (without the program name). It returns

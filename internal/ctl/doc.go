@@ -1,7 +1,8 @@
 // Package ctl is locksmithctl, the operator command line of locksmith, as a
-// library: [CLI.Run] parses the arguments, runs one command against the
-// reboot semaphore in etcd (or against D-Bus) and returns an error instead
-// of exiting, so that tests drive it like a user would.
+// library: [Run] parses the arguments, runs one command against the reboot
+// semaphore in etcd (or against D-Bus) and returns an error instead of
+// exiting. [CLI.Run] does the same with the host (environment, files,
+// clock) set by the caller, so that tests drive it like a user would.
 //
 // Commands: status, lock [ID], unlock [ID], set-max N, reboot,
 // send-need-reboot, remove-stale, repair, help [COMMAND], completion SHELL,

@@ -5,14 +5,15 @@ import (
 	"fmt"
 )
 
-// ErrUsage is wrapped by every error [CLI.Run] returns because of the
+// ErrUsage is wrapped by every error [Run] and [CLI.Run] return because of the
 // command line or the configuration (unknown command or option, bad
 // argument, bad environment value, invalid connection settings). Nothing
 // was attempted when Run returns it.
 var ErrUsage = errors.New("usage error")
 
 // ExitCode returns the exit status of locksmithctl for an error returned by
-// [CLI.Run]: 0 for nil, 2 for an error wrapping [ErrUsage], 1 otherwise.
+// [Run] or [CLI.Run]: 0 for nil, 2 for an error wrapping [ErrUsage], 1
+// otherwise.
 func ExitCode(err error) int {
 	switch {
 	case err == nil:
