@@ -19,35 +19,51 @@ var (
 	ErrWindowClosed = errors.New("reboot window closed")
 	// ErrRebootTimeout: the reboot was requested but the host stayed up.
 	ErrRebootTimeout = errors.New("host still up after the reboot was requested")
+	// ErrSlotLost: the slot taken for the reboot was removed (by an
+	// operator's locksmithctl unlock, or by a peer's --lock-ttl) before
+	// the reboot was requested.
+	ErrSlotLost = errors.New("reboot slot lost")
 )
 
 // attempt makes one attempt to reboot: wait until a reboot is needed and
 // the window is open, take a slot, prepare, reboot. It returns only if the
 // reboot did not happen (or ctx ended), with the reason; a slot taken for
-// it is released by then.
+// it is released by then. A slot lost while preparing (ErrSlotLost) sends
+// it back to the window and the slot, without a back-off: the reboot is
+// still needed.
 func (m *Machine) attempt(ctx context.Context) error {
 	reason := "reboot"
-	if m.slot != slotForReboot || m.cfg.Strategy != strategy.EtcdLock {
+	resumed := m.slot == slotForReboot && m.cfg.Strategy == strategy.EtcdLock
+	if !resumed {
 		why, err := m.waitRebootNeeded(ctx)
 		if err != nil {
 			return err
 		}
 		reason += ": " + why
-		if err := m.waitWindow(ctx); err != nil {
+	}
+	for {
+		if !resumed {
+			if err := m.waitWindow(ctx); err != nil {
+				return err
+			}
+			if err := m.takeSlot(ctx, reason); err != nil {
+				return err
+			}
+		}
+		resumed = false
+		err := m.prepare(ctx)
+		if err == nil {
+			err = m.reboot(ctx)
+		}
+		if ctx.Err() != nil {
 			return err
 		}
-		if err := m.takeSlot(ctx, reason); err != nil {
-			return err
+		if errors.Is(err, ErrSlotLost) {
+			continue
 		}
-	}
-	err := m.prepare(ctx)
-	if err == nil {
-		err = m.reboot(ctx)
-	}
-	if ctx.Err() == nil {
 		m.release(ctx, err.Error())
+		return err
 	}
-	return err
 }
 
 // waitRebootNeeded waits until the update source says a reboot is needed.
@@ -79,7 +95,8 @@ func (m *Machine) waitWindow(ctx context.Context) error {
 }
 
 // prepare runs what comes between the slot and the reboot: the checks that
-// the reboot is still wanted, the pre-reboot command and the login delay.
+// the reboot is still wanted, the pre-reboot command, the login delay and,
+// last, the check that the slot is still this machine's.
 func (m *Machine) prepare(ctx context.Context) error {
 	if err := m.stillWanted(ctx, "after taking the slot"); err != nil {
 		return err
@@ -93,7 +110,10 @@ func (m *Machine) prepare(ctx context.Context) error {
 	if err := m.loginDelay(ctx); err != nil {
 		return err
 	}
-	return m.stillWanted(ctx, "right before rebooting")
+	if err := m.stillWanted(ctx, "right before rebooting"); err != nil {
+		return err
+	}
+	return m.stillHolding(ctx)
 }
 
 // stillWanted checks that the window is open and a reboot still needed.

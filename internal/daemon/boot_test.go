@@ -99,13 +99,21 @@ func TestPostRebootCheckStoppedAtTimeout(t *testing.T) {
 	n.holds("m1", "boot-0")
 }
 
-func TestKeptSlotIsReusedForTheNextReboot(t *testing.T) {
+// startHealthFailed starts a node that rebooted holding a slot and whose
+// post-reboot check fails, and waits until it keeps the slot.
+func startHealthFailed(t *testing.T) *node {
+	t.Helper()
 	n := newNode(t)
 	heldFromLastBoot(t, n)
 	n.cfg.PostRebootChecks = []string{"health"}
 	n.run.fn = func(context.Context, string) error { return errTest }
 	n.start()
 	n.rec.waitState(t, daemon.StateHealthFailed)
+	return n
+}
+
+func TestKeptSlotIsReusedForTheNextReboot(t *testing.T) {
+	n := startHealthFailed(t)
 	n.upd.set(true, nil) // a fixed update arrives
 	n.rebootCalled()
 	n.holds("m1", "boot-0")

@@ -24,9 +24,14 @@
 //     that the window is open and a reboot still needed, and releases the
 //     slot and goes back to 3 if not.
 //  6. It runs the pre-reboot command, waits [Config.LoginDelay] once if
-//     people are logged in, checks window and update status once more and
-//     asks the [Rebooter] to reboot. If the host is still up after
-//     [Config.RebootTimeout], it releases the slot and reports the failure.
+//     people are logged in, checks window and update status once more,
+//     confirms with the [Lock] that the slot is still its own (same id and
+//     boot id) and asks the [Rebooter] to reboot. A slot removed meanwhile
+//     (locksmithctl unlock, a peer's lock TTL) means no reboot: the machine
+//     logs who holds the slots and goes back to 4 ([ErrSlotLost]); only a
+//     removal in the instant between that read and the reboot request goes
+//     unnoticed. If the host is still up after [Config.RebootTimeout], it
+//     releases the slot and reports the failure.
 //
 // Any failure on the way (a command, the reboot call, etcd, D-Bus) releases
 // the slot taken for this reboot and retries from 3 after a back-off. When

@@ -3,11 +3,14 @@ package daemon
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/flatcar/locksmith/internal/clock"
 	"github.com/flatcar/locksmith/semaphore"
+	"github.com/flatcar/locksmith/strategy"
 )
 
 // holderAttr returns the facts of h for a log record.
@@ -69,4 +72,48 @@ func (m *Machine) releaseSlot(ctx context.Context, why string) error {
 	}
 	m.setSlot(slotNone, semaphore.Holder{})
 	return nil
+}
+
+// stillHolding checks, with strategy etcd-lock, that the semaphore still
+// lists this machine's slot (its id, and the boot id recorded with it),
+// right before the reboot: the pre-reboot command and the login delay may
+// take long, and meanwhile an operator (locksmithctl unlock, remove-stale)
+// or a peer's --lock-ttl may have removed it. A lost slot is logged with
+// the holders of now and recorded as none; the error wraps ErrSlotLost. A
+// failed read is an error too: without the slot confirmed, no reboot.
+//
+// The slot may still go between this read and the reboot request; that
+// window is a round trip to logind, and nothing closes it short of a lock
+// on the reboot itself.
+func (m *Machine) stillHolding(ctx context.Context) error {
+	if m.cfg.Strategy != strategy.EtcdLock || m.slot == slotNone {
+		return nil
+	}
+	gctx, cancel := clock.WithTimeout(ctx, m.clock, m.cfg.ProbeTimeout)
+	st, err := m.d.Lock.Get(gctx)
+	cancel()
+	if err != nil {
+		return fmt.Errorf("confirm that this machine still holds its reboot slot: %w", err)
+	}
+	if h, ok := st.Holder(m.cfg.MachineID); ok && (h.BootID == m.holder.BootID || h.BootID == "" || m.holder.BootID == "") {
+		return nil
+	}
+	holders := make([]string, len(st.Holders))
+	for i, h := range st.Holders {
+		holders[i] = h.ID
+		if h.Hostname != "" {
+			holders[i] += " (" + h.Hostname + ")"
+		}
+	}
+	now := strings.Join(holders, ", ")
+	if now == "" {
+		now = "nobody"
+	}
+	attrs := []any{"holders", now, holderAttr(m.holder)}
+	if r := st.LastRemoval; r != nil && r.Holder.ID == m.cfg.MachineID {
+		attrs = append(attrs, "removed_by", r.By, "removal_reason", r.Reason)
+	}
+	m.log.Warn("the reboot slot was lost before the reboot; not rebooting, waiting for a slot again", attrs...)
+	m.setSlot(slotNone, semaphore.Holder{})
+	return fmt.Errorf("%w before the reboot (slots held by: %s)", ErrSlotLost, now)
 }
