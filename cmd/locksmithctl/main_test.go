@@ -1,10 +1,7 @@
 package main_test
 
 import (
-	"bytes"
-	"errors"
 	"os"
-	"os/exec"
 	"strings"
 	"testing"
 
@@ -37,24 +34,13 @@ func TestExitStatus(t *testing.T) {
 		{[]string{"status"}, []string{"LOCKSMITHCTL_TIMEOUT=soon"}, 2, "", `locksmithctl: invalid value "soon" in LOCKSMITHCTL_TIMEOUT (for --timeout)`},
 		{[]string{"status", "--endpoint", "http://127.0.0.1:1", "--timeout", "200ms"}, nil, 1, "", "locksmithctl: create etcd client for http://127.0.0.1:1"},
 	} {
-		cmd := exec.Command(bin, tt.args...)
-		cmd.Env = append(os.Environ(), tt.env...)
-		var stdout, stderr bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &stdout, &stderr
-		err := cmd.Run()
-		code := 0
-		var exitErr *exec.ExitError
-		if errors.As(err, &exitErr) {
-			code = exitErr.ExitCode()
-		} else if err != nil {
-			t.Fatal(err)
-		}
-		if code != tt.code || !strings.HasPrefix(stdout.String(), tt.stdout) || !strings.HasPrefix(stderr.String(), tt.stderr) {
+		r := testbin.Run(t, bin, tt.env, tt.args...)
+		if r.Code != tt.code || !strings.HasPrefix(r.Stdout, tt.stdout) || !strings.HasPrefix(r.Stderr, tt.stderr) {
 			t.Errorf("locksmithctl %q: exit %d, stdout %q, stderr %q; want exit %d, stdout %q…, stderr %q…",
-				tt.args, code, stdout.String(), stderr.String(), tt.code, tt.stdout, tt.stderr)
+				tt.args, r.Code, r.Stdout, r.Stderr, tt.code, tt.stdout, tt.stderr)
 		}
-		if tt.code != 0 && strings.Count(stderr.String(), "\n") != 1 {
-			t.Errorf("locksmithctl %q: stderr is not one line: %q", tt.args, stderr.String())
+		if tt.code != 0 && strings.Count(r.Stderr, "\n") != 1 {
+			t.Errorf("locksmithctl %q: stderr is not one line: %q", tt.args, r.Stderr)
 		}
 	}
 }

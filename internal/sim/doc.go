@@ -23,4 +23,10 @@
 // does: it tries to take one and sleeps a back-off from 10 s doubling to
 // 5 min (on the simulated clock) while the semaphore is full. Both modes run
 // in turn in one simulation, with the same draws, in their own groups.
+//
+// The groups of a run are named <GroupPrefix>-<mode>-<n>. A run starts only
+// if etcd has no key of its groups ([ErrGroupInUse] otherwise, with the
+// etcdctl command that removes them), and deletes every key of its groups
+// when it ends, also when it fails or is interrupted, so that a cluster
+// given by Options.Endpoints is left as it was.
 package sim

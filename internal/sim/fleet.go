@@ -15,7 +15,6 @@ import (
 	"github.com/flatcar/locksmith/internal/daemon"
 	"github.com/flatcar/locksmith/internal/reqcount"
 	"github.com/flatcar/locksmith/internal/sim/monitor"
-	"github.com/flatcar/locksmith/semaphore"
 	"github.com/flatcar/locksmith/strategy"
 )
 
@@ -28,8 +27,9 @@ const (
 	ModeBaseline = "baseline"
 )
 
-// ErrGroupInUse is returned when a group of the run already has holders
-// or waiters in etcd.
+// ErrGroupInUse is returned when etcd has keys of a group of the run (its
+// semaphore key or any key under it) before the run starts: left by an
+// earlier run that was killed, or used by another one.
 var ErrGroupInUse = errors.New("reboot group already in use")
 
 // phase is where a node is in its rollout.
@@ -107,34 +107,21 @@ func newFleet(o Options, mode string, seed uint64, endpoints []string, logger *s
 	return f, nil
 }
 
-// prepare sets max in every group of the run, after checking that no node
-// holds or waits for a slot there.
-func (f *fleet) prepare(ctx context.Context, admin *clientv3.Client) error {
-	for _, g := range f.groups {
-		sem := semaphore.New(admin, g)
-		st, err := sem.Get(ctx)
-		if err != nil {
-			return err
-		}
-		waiters, err := sem.Waiters(ctx)
-		if err != nil {
-			return err
-		}
-		if len(st.Holders) > 0 || len(waiters) > 0 {
-			return fmt.Errorf("%w: group %q has %d holders and %d waiters; choose another --group-prefix", ErrGroupInUse, g, len(st.Holders), len(waiters))
-		}
-		if _, err := sem.SetMax(ctx, f.opts.Max); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
 // run runs the fleet until every node is done or dead, or the timeout;
-// show is called with the progress while it runs.
-func (f *fleet) run(ctx context.Context, admin *clientv3.Client, timeout time.Duration, show func(elapsed time.Duration, c counts, final bool)) (*outcome, error) {
-	if err := f.prepare(ctx, admin); err != nil {
-		return nil, fmt.Errorf("%s run: prepare groups: %w", f.mode, err)
+// show is called with the progress while it runs. It starts only if etcd
+// has no key of the run's groups, and deletes them all when it ends, also
+// when it fails.
+func (f *fleet) run(ctx context.Context, admin *clientv3.Client, timeout time.Duration, show func(elapsed time.Duration, c counts, final bool)) (_ *outcome, err error) {
+	if err := f.checkGroupsUnused(ctx, admin, timeout); err != nil {
+		return nil, fmt.Errorf("%s run: %w", f.mode, err)
+	}
+	defer func() {
+		if derr := f.deleteGroups(ctx, admin); derr != nil {
+			err = errors.Join(err, fmt.Errorf("%s run: %w", f.mode, derr))
+		}
+	}()
+	if err := f.setMax(ctx, admin); err != nil {
+		return nil, fmt.Errorf("%s run: %w", f.mode, err)
 	}
 	mon, err := monitor.Start(ctx, admin, monitor.Config{Groups: f.groups})
 	if err != nil {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/flatcar/locksmith/internal/etcdclient"
 	"github.com/flatcar/locksmith/strategy"
 )
 
@@ -30,7 +31,8 @@ type Options struct {
 	// RebootTime plus a uniformly drawn offset in [-Jitter, +Jitter].
 	RebootTime, Jitter time.Duration
 	// Endpoints of an existing etcd cluster; nil starts an embedded
-	// single-member etcd in a temporary directory.
+	// single-member etcd in a temporary directory. The keys of the run's
+	// groups are deleted from it at the end of each run.
 	Endpoints []string
 	// Window is a reboot schedule in strategy.ParseSchedule's form, read
 	// in UTC on the simulated clock; "" is always open.
@@ -62,7 +64,8 @@ type Options struct {
 	// Timeout bounds each fleet run; 0 selects 10 × ideal + 30 s.
 	Timeout time.Duration
 	// GroupPrefix starts the group names, so that runs against a shared
-	// cluster do not meet.
+	// cluster do not meet: a run refuses to start while etcd has keys of
+	// its groups.
 	GroupPrefix string
 
 	// JSON prints the report as one JSON object.
@@ -93,7 +96,7 @@ func parseArgs(args []string, stderr io.Writer) (Options, error) {
 	fs.IntVar(&o.Max, "max", o.Max, "slots (nodes down at once) per group")
 	fs.DurationVar(&o.RebootTime, "reboot-time", o.RebootTime, "how long a node is down for its reboot")
 	fs.DurationVar(&o.Jitter, "jitter", o.Jitter, "each reboot takes reboot-time ± a uniform draw up to this (default: a fifth of reboot-time)")
-	endpoint := fs.String("endpoint", "", "comma-separated etcd endpoints of an existing cluster (default: an embedded etcd in a temporary directory)")
+	endpoint := fs.String("endpoint", "", "comma-separated etcd endpoints of an existing cluster, where the run's groups must not exist and are deleted at the end (default: an embedded etcd in a temporary directory)")
 	fs.StringVar(&o.Window, "window", "", `reboot windows, e.g. "Mon-Fri 04:00 1h; 23:30 45m" (UTC, on the simulated clock)`)
 	winStart := fs.String("window-start", "", `locksmith-style window start "[Day ]HH:MM" (with --window-length)`)
 	winLength := fs.String("window-length", "", "locksmith-style window length, e.g. 1h30m")
@@ -182,6 +185,11 @@ func (o Options) Validate() error {
 	}
 	if _, err := o.schedule(); err != nil {
 		return bad("--window: %w", err)
+	}
+	if len(o.Endpoints) > 0 {
+		if err := (etcdclient.Config{Endpoints: o.Endpoints}).Validate(); err != nil {
+			return bad("--endpoint: %w", err)
+		}
 	}
 	return nil
 }

@@ -38,9 +38,10 @@ var (
 // name): it simulates the fleet, shows the progress on stderr and prints
 // the report on stdout, as text or (--json) as one JSON object. It returns
 // nil if the rollout completed within the limits, an error wrapping
-// ErrUsage for a bad command line, ErrMaxExceeded, ErrIncomplete or
-// ErrSlotsLeaked when the report shows a failure, or the error that stopped
-// the simulation.
+// ErrUsage for a bad command line (including a malformed --endpoint),
+// ErrMaxExceeded, ErrIncomplete or ErrSlotsLeaked when the report shows a
+// failure, ErrGroupInUse when etcd has keys of the run's groups before it
+// starts, or the error that stopped the simulation.
 func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	o, err := parseArgs(args, stderr)
 	if errors.Is(err, pflag.ErrHelp) {

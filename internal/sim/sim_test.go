@@ -256,7 +256,7 @@ func TestUsage(t *testing.T) {
 	for _, args := range [][]string{
 		{"--nodes", "0"}, {"--max", "-1"}, {"--groups", "20"}, {"--jitter", "2s"}, {"--failure-rate", "1"},
 		{"--window", "25:00 1h"}, {"--window-start", "04:00"}, {"--window", "04:00 1h", "--window-start", "04:00", "--window-length", "1h"},
-		{"--start-at", "yesterday"}, {"--log-level", "loud"}, {"extra"}, {"--no-such-flag"},
+		{"--start-at", "yesterday"}, {"--log-level", "loud"}, {"extra"}, {"--no-such-flag"}, {"--endpoint", "foo"},
 	} {
 		err := Run(context.Background(), args, io.Discard, io.Discard)
 		if !errors.Is(err, ErrUsage) {
@@ -266,6 +266,74 @@ func TestUsage(t *testing.T) {
 	var stderr bytes.Buffer
 	if err := Run(context.Background(), []string{"--help"}, io.Discard, &stderr); err != nil || !strings.Contains(stderr.String(), "--reboot-time") {
 		t.Errorf("--help: %v, usage %q", err, stderr.String())
+	}
+}
+
+func TestBadEndpointIsAUsageError(t *testing.T) {
+	err := Run(context.Background(), []string{"--endpoint", "http://127.0.0.1:2379,foo"}, io.Discard, io.Discard)
+	if !errors.Is(err, ErrUsage) || !strings.Contains(err.Error(), "--endpoint") || !strings.Contains(err.Error(), `"foo"`) {
+		t.Fatalf("Run --endpoint foo = %v, want a usage error naming --endpoint and foo", err)
+	}
+}
+
+func TestUnreachableEtcdIsReported(t *testing.T) {
+	err := Run(testCtx(t), []string{"--endpoint", "http://127.0.0.1:1", "--timeout", "300ms", "--quiet"}, io.Discard, io.Discard)
+	if err == nil || errors.Is(err, ErrUsage) || !strings.Contains(err.Error(), "in etcd at http://127.0.0.1:1: context deadline exceeded") {
+		t.Fatalf("Run with an unreachable etcd = %v", err)
+	}
+}
+
+// groupKeys returns the keys of every group whose name starts with prefix.
+func groupKeys(t *testing.T, cli *clientv3.Client, prefix string) []string {
+	t.Helper()
+	resp, err := cli.Get(t.Context(), strings.TrimSuffix(semaphore.Key(prefix), "/semaphore"), clientv3.WithPrefix(), clientv3.WithKeysOnly())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var keys []string
+	for _, kv := range resp.Kvs {
+		keys = append(keys, string(kv.Key))
+	}
+	return keys
+}
+
+// A run on a cluster given by --endpoint deletes the keys of its groups at
+// the end, and refuses to start while keys of its groups are there.
+func TestExternalEtcdIsLeftClean(t *testing.T) {
+	srv := embedetcd.StartT(t)
+	cli := srv.ClientT(t)
+	ep := strings.Join(srv.Endpoints(), ",")
+	args := []string{"--nodes", "3", "--groups", "2", "--max", "1", "--reboot-time", "100ms", "--quiet", "--endpoint", ep}
+	for range 2 { // the second run meets no key of the first
+		if err := Run(testCtx(t), args, io.Discard, io.Discard); err != nil {
+			t.Fatal(err)
+		}
+		if keys := groupKeys(t, cli, "locksmith-sim"); len(keys) > 0 {
+			t.Fatalf("keys left after the run: %q", keys)
+		}
+	}
+
+	// A key under a group of the run, as a killed run leaves it.
+	left := semaphore.Key("locksmith-sim-baseline-2") + "/waiters/1-1"
+	if _, err := cli.Put(t.Context(), left, "node-0002"); err != nil {
+		t.Fatal(err)
+	}
+	var stdout bytes.Buffer
+	err := Run(testCtx(t), args, &stdout, io.Discard)
+	if !errors.Is(err, ErrGroupInUse) || errors.Is(err, ErrUsage) {
+		t.Fatalf("Run with a key left = %v, want ErrGroupInUse", err)
+	}
+	want := "etcdctl --endpoints=" + ep + " del --prefix " + semaphore.Key("locksmith-sim-baseline-2")
+	if !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), `group "locksmith-sim-baseline-2" has 1 keys`) {
+		t.Errorf("error %q does not say which group and %q", err, want)
+	}
+	if stdout.Len() != 0 {
+		t.Errorf("a report was printed: %s", stdout.String())
+	}
+	// The refused run deletes nothing, and the watch run before it left
+	// nothing.
+	if keys := groupKeys(t, cli, "locksmith-sim"); len(keys) != 1 || keys[0] != left {
+		t.Errorf("keys after the refused run: %q, want only %s", keys, left)
 	}
 }
 

@@ -3,6 +3,8 @@
 package testbin
 
 import (
+	"bytes"
+	"errors"
 	"os"
 	"os/exec"
 	"path"
@@ -63,4 +65,29 @@ func goTool() string {
 		return p
 	}
 	return filepath.Join(os.Getenv("GOROOT"), "bin", "go")
+}
+
+// Result is what a program run by Run did.
+type Result struct {
+	Stdout, Stderr string
+	// Code is the exit status.
+	Code int
+}
+
+// Run runs the binary bin with args, with the test process' environment
+// plus env ("NAME=value" entries, later ones winning), and returns its
+// output and exit status. It fails the test if the program cannot be
+// started or is killed by a signal.
+func Run(tb testing.TB, bin string, env []string, args ...string) Result {
+	tb.Helper()
+	cmd := exec.Command(bin, args...)
+	cmd.Env = append(os.Environ(), env...)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	var exitErr *exec.ExitError
+	if err != nil && (!errors.As(err, &exitErr) || exitErr.ExitCode() < 0) {
+		tb.Fatalf("run %s %q: %v", bin, args, err)
+	}
+	return Result{Stdout: stdout.String(), Stderr: stderr.String(), Code: cmd.ProcessState.ExitCode()}
 }
