@@ -313,6 +313,15 @@ func TestExternalEtcdIsLeftClean(t *testing.T) {
 		}
 	}
 
+	// A run that fails (its window never opens) cleans up too.
+	closed := append([]string{"--window", "04:00 1h", "--start-at", "2026-01-05T05:00:00Z", "--timeout", "1s"}, args...)
+	if err := Run(testCtx(t), closed, io.Discard, io.Discard); !errors.Is(err, ErrTimeout) {
+		t.Fatalf("Run with a closed window = %v, want ErrTimeout", err)
+	}
+	if keys := groupKeys(t, cli, "locksmith-sim"); len(keys) > 0 {
+		t.Fatalf("keys left after a failed run: %q", keys)
+	}
+
 	// A key under a group of the run, as a killed run leaves it.
 	left := semaphore.Key("locksmith-sim-baseline-2") + "/waiters/1-1"
 	if _, err := cli.Put(t.Context(), left, "node-0002"); err != nil {
