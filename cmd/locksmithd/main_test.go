@@ -129,12 +129,24 @@ func TestFailingPostRebootCheckKeepsSlot(t *testing.T) {
 	if err := e.sem.Acquire(context.Background(), semaphore.Holder{ID: machineID, BootID: "boot-0"}); err != nil {
 		t.Fatal(err)
 	}
-	p := e.start("--post-reboot-check=echo unhealthy >&2; exit 3", "--post-reboot-timeout=0")
+	p := e.start("--post-reboot-check=printf 'disk full\\nunhealthy\\n' >&2; exit 3", "--post-reboot-timeout=0")
 	e.notes.waitFor(t, "loud status", "STATUS=post-reboot checks failed", "KEEPING the reboot slot", "locksmithctl unlock "+machineID)
 	p.stderr.waitFor(t, "error log", "level=ERROR", "post-reboot checks failed", "exit status 3", "unhealthy")
+	// The failure stays in the status while the daemon waits for the next
+	// update, and is logged as an error.
+	e.notes.waitFor(t, "sticky status", "STATUS=post-reboot checks failed, holding the reboot slot (rollout halted)",
+		"exit status 3", "waiting for a reboot to be needed")
+	p.stderr.waitFor(t, "sticky error log", "level=ERROR", "holding the reboot slot", "waiting for a reboot to be needed")
 	p.terminate()
 	if got := e.holders(); !slices.Equal(got, []string{machineID}) {
 		t.Fatalf("holders %q, want the slot kept", got)
+	}
+	// The check's two lines of output never split a datagram into lines
+	// that are not assignments (systemd would drop or misread them).
+	for _, d := range strings.Split(e.notes.String(), "\n") {
+		if name, _, ok := strings.Cut(d, "="); !ok || name == "" || strings.ToUpper(name) != name || strings.Contains(name, " ") {
+			t.Errorf("sd_notify line %q is not VARIABLE=value", d)
+		}
 	}
 }
 

@@ -3,6 +3,7 @@ package daemon
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/flatcar/locksmith/internal/clock"
 	"github.com/flatcar/locksmith/semaphore"
@@ -45,6 +46,7 @@ func (m *Machine) afterBoot(ctx context.Context) error {
 		}
 		msg := fmt.Sprintf("post-reboot checks failed: %v; KEEPING the reboot slot so that the rollout halts (fix this node, then run: locksmithctl unlock %s)", err, m.cfg.MachineID)
 		m.log.Error(msg, holderAttr(h))
+		m.healthFailure, _, _ = strings.Cut(err.Error(), "\n")
 		m.enter(StateHealthFailed, msg)
 		return nil
 	}

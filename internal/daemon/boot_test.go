@@ -2,6 +2,7 @@ package daemon_test
 
 import (
 	"context"
+	"errors"
 	"net"
 	"strings"
 	"testing"
@@ -74,11 +75,33 @@ func TestPostRebootChecksNeverPassKeepSlot(t *testing.T) {
 	}
 	n.rec.waitNote(t, "STATUS="+e.Status)
 	n.logged("level=ERROR", "post-reboot checks failed", "3 rounds")
-	n.rec.waitState(t, daemon.StateIdle)
+	// The failure stays in every status while the slot is kept.
+	idle := n.rec.waitState(t, daemon.StateIdle)
+	want := `post-reboot checks failed, holding the reboot slot (rollout halted): post-reboot check "health": test failure (not passed within the post-reboot timeout of 1m0s, 3 rounds); idle: waiting for a reboot to be needed`
+	if idle.Status != want || !idle.Holding {
+		t.Fatalf("idle event %+v, want status %q", idle, want)
+	}
+	n.rec.waitNote(t, "STATUS="+want)
+	n.logged("level=ERROR", "holding the reboot slot (rollout halted)", "idle: waiting for a reboot to be needed")
 	if err := n.stop(); err != nil {
 		t.Fatal(err)
 	}
 	n.holds("m1", "boot-0")
+}
+
+// Only the first line of a failure goes into the statuses that follow;
+// the whole of it is in the health-failed status and the log.
+func TestHealthFailureStatusIsOneLine(t *testing.T) {
+	n := newNode(t)
+	heldFromLastBoot(t, n)
+	n.cfg.PostRebootChecks = []string{"health"}
+	n.run.fn = func(context.Context, string) error { return errors.New("exit status 1; output: disk full\nsecond line") }
+	n.start()
+	n.rec.waitState(t, daemon.StateHealthFailed)
+	idle := n.rec.waitState(t, daemon.StateIdle)
+	if strings.Contains(idle.Status, "second line") || !strings.Contains(idle.Status, "output: disk full; idle") {
+		t.Fatalf("idle status %q", idle.Status)
+	}
 }
 
 func TestPostRebootCheckStoppedAtTimeout(t *testing.T) {

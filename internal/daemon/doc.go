@@ -11,7 +11,9 @@
 //     the post-reboot checks run, retried with back-off until
 //     [Config.PostRebootTimeout], and then the slot is released. If the
 //     checks never pass, the slot is kept, so that the rollout halts on a
-//     bad update, and the machine says so in its log and status. This
+//     bad update, and the machine says so: as long as it keeps that slot,
+//     every status begins with the failure (its first line) and is
+//     logged as an error. This
 //     happens whatever the strategy; with strategies reboot and off the
 //     semaphore is read with a bounded timeout only, and an unreachable etcd
 //     is a warning, not an error.

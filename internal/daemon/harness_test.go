@@ -157,14 +157,20 @@ func (r *recorder) onEvent(e daemon.Event) {
 	r.changed = make(chan struct{})
 }
 
-func (r *recorder) Notify(s string) error {
+// note records sd_notify assignments, one by one.
+func (r *recorder) note(assignments ...string) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.notes = append(r.notes, s)
+	r.notes = append(r.notes, assignments...)
 	close(r.changed)
 	r.changed = make(chan struct{})
 	return nil
 }
+
+func (r *recorder) Ready(s string) error    { return r.note("READY=1", "STATUS="+s) }
+func (r *recorder) Status(s string) error   { return r.note("STATUS=" + s) }
+func (r *recorder) Watchdog() error         { return r.note("WATCHDOG=1") }
+func (r *recorder) Stopping(s string) error { return r.note("STATUS="+s, "STOPPING=1") }
 
 // waitNote waits until an sd_notify message equal to s was sent.
 func (r *recorder) waitNote(t *testing.T, s string) {

@@ -57,10 +57,19 @@ type Runner interface {
 	Run(ctx context.Context, command string) error
 }
 
-// Notifier receives sd_notify messages ("READY=1", "STATUS=…",
-// "WATCHDOG=1", "STOPPING=1"); *sdnotify.Notifier is one.
+// Notifier sends sd_notify messages; *sdnotify.Notifier is one. Status
+// texts may hold several lines (a failed command's output): the Notifier
+// must send each as one line, since sd_notify assignments are separated by
+// newlines.
 type Notifier interface {
-	Notify(state string) error
+	// Ready sends READY=1 with STATUS=status.
+	Ready(status string) error
+	// Status sends STATUS=status.
+	Status(status string) error
+	// Watchdog sends WATCHDOG=1.
+	Watchdog() error
+	// Stopping sends STOPPING=1 with STATUS=status.
+	Stopping(status string) error
 }
 
 // Coordinator receives the STATE= of coordinator.conf; coordinator.File is

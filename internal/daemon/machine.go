@@ -131,6 +131,7 @@ type Machine struct {
 	holder          semaphore.Holder
 	rebootRequested bool
 	loginDelayDone  bool
+	healthFailure   string // first line of why the post-reboot checks failed, while the slot is kept
 	retry           backoff
 }
 
@@ -214,7 +215,7 @@ func (m *Machine) Run(ctx context.Context) error {
 	stopWatchdog := m.startWatchdog()
 	defer stopWatchdog()
 	m.enter(StateStarting, "starting")
-	m.notify("READY=1")
+	m.notify(func(n Notifier) error { return n.Ready(m.status) })
 	if m.afterBoot(ctx) == nil {
 		if m.cfg.Strategy == strategy.Off {
 			m.enter(StateOff, "strategy off: this daemon never reboots the host")
@@ -258,7 +259,7 @@ func (m *Machine) stop(ctx context.Context) {
 		status = "stopped; keeping the slot of the failed post-reboot checks"
 	}
 	m.enter(StateStopped, status)
-	m.notify("STOPPING=1")
+	m.notify(func(n Notifier) error { return n.Stopping(m.status) })
 }
 
 // startWatchdog sends WATCHDOG=1 every WatchdogInterval until the returned
@@ -272,7 +273,7 @@ func (m *Machine) startWatchdog() (stop func()) {
 	go func() {
 		defer close(done)
 		for clock.Sleep(ctx, m.clock, m.cfg.WatchdogInterval) == nil {
-			m.notify("WATCHDOG=1")
+			m.notify(Notifier.Watchdog)
 		}
 	}()
 	return func() {

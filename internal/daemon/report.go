@@ -1,8 +1,20 @@
 package daemon
 
+import (
+	"context"
+	"log/slog"
+)
+
 // enter records a new state and status text and reports it: log, sd_notify
-// STATUS=, coordinator.conf (when its STATE= changes) and OnEvent.
+// STATUS=, coordinator.conf (when its STATE= changes) and OnEvent. While
+// the machine keeps a slot because the post-reboot checks failed, every
+// status starts with that failure and is logged as an error.
 func (m *Machine) enter(s State, status string) {
+	level := slog.LevelInfo
+	if m.slot == slotKept && m.healthFailure != "" && s != StateHealthFailed {
+		status = "post-reboot checks failed, holding the reboot slot (rollout halted): " + m.healthFailure + "; " + status
+		level = slog.LevelError
+	}
 	if s == m.state && status == m.status {
 		return
 	}
@@ -12,8 +24,8 @@ func (m *Machine) enter(s State, status string) {
 		}
 	}
 	m.state, m.status = s, status
-	m.log.Info(status, "state", string(s))
-	m.notify("STATUS=" + status)
+	m.log.Log(context.Background(), level, status, "state", string(s))
+	m.notify(func(n Notifier) error { return n.Status(status) })
 	m.emit()
 }
 
@@ -29,13 +41,13 @@ func (m *Machine) emit() {
 	m.cfg.OnEvent(e)
 }
 
-// notify sends an sd_notify message; a failure is logged at debug level
-// only, as sd_notify is advisory.
-func (m *Machine) notify(state string) {
+// notify sends an sd_notify message with send; a failure is logged at
+// debug level only, as sd_notify is advisory.
+func (m *Machine) notify(send func(Notifier) error) {
 	if m.d.Notifier == nil {
 		return
 	}
-	if err := m.d.Notifier.Notify(state); err != nil {
+	if err := send(m.d.Notifier); err != nil {
 		m.log.Debug("sd_notify failed", "error", err)
 	}
 }

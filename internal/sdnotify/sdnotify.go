@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 )
 
 // Notifier sends notifications to one socket. The zero Notifier, and one
@@ -52,22 +53,34 @@ func (n *Notifier) Notify(state string) error {
 	return nil
 }
 
-// Ready sends READY=1 together with a status text.
+// Ready sends READY=1 together with a status text (made one line as by
+// Status).
 func (n *Notifier) Ready(status string) error { return n.Notify("READY=1\nSTATUS=" + oneLine(status)) }
 
-// Status sends STATUS=status; systemctl status shows it. Newlines in status
-// are replaced by spaces.
+// Status sends STATUS=status; systemctl status shows it. Line breaks and
+// other control characters in status are replaced by spaces, so that a
+// multi-line text (a command's output) stays one assignment.
 func (n *Notifier) Status(status string) error { return n.Notify("STATUS=" + oneLine(status)) }
 
 // Watchdog sends WATCHDOG=1, the keep-alive ping of WatchdogSec=.
 func (n *Notifier) Watchdog() error { return n.Notify("WATCHDOG=1") }
 
-// Stopping sends STOPPING=1 together with a status text.
+// Stopping sends STOPPING=1 together with a status text (made one line as
+// by Status).
 func (n *Notifier) Stopping(status string) error {
 	return n.Notify("STOPPING=1\nSTATUS=" + oneLine(status))
 }
 
-func oneLine(s string) string { return strings.ReplaceAll(s, "\n", " ") }
+// oneLine replaces the control characters of s (line breaks, tabs, NUL)
+// by spaces: sd_notify assignments are separated by newlines.
+func oneLine(s string) string {
+	return strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return ' '
+		}
+		return r
+	}, s)
+}
 
 // WatchdogInterval returns how often to send WATCHDOG=1, from the values of
 // $WATCHDOG_USEC and $WATCHDOG_PID: half the timeout, as sd_watchdog_enabled

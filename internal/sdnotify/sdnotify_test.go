@@ -44,6 +44,8 @@ func TestMessages(t *testing.T) {
 	}{
 		{func() error { return n.Ready("running") }, "READY=1\nSTATUS=running"},
 		{func() error { return n.Status("waiting for\nreboot window") }, "STATUS=waiting for reboot window"},
+		{func() error { return n.Status("check failed: a\r\nb\tc\x00") }, "STATUS=check failed: a  b c "},
+		{func() error { return n.Ready("up\nREADY=0") }, "READY=1\nSTATUS=up READY=0"},
 		{n.Watchdog, "WATCHDOG=1"},
 		{func() error { return n.Stopping("bye") }, "STOPPING=1\nSTATUS=bye"},
 	}
