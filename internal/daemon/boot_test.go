@@ -95,7 +95,9 @@ func TestHealthFailureStatusIsOneLine(t *testing.T) {
 	n := newNode(t)
 	heldFromLastBoot(t, n)
 	n.cfg.PostRebootChecks = []string{"health"}
-	n.run.fn = func(context.Context, string) error { return errors.New("exit status 1; output: disk full\nsecond line") }
+	n.run.fn = func(context.Context, string) error {
+		return errors.New("exit status 1; output: disk full\nsecond line")
+	}
 	n.start()
 	n.rec.waitState(t, daemon.StateHealthFailed)
 	idle := n.rec.waitState(t, daemon.StateIdle)
