@@ -37,6 +37,20 @@ func (r *run) semaphore(ctx context.Context) (*semaphore.Semaphore, func(), erro
 	}, nil
 }
 
+// withSemaphore connects to the semaphore of the group (see semaphore),
+// runs f with it under --timeout and closes the connection. It returns the
+// connection's error, or f's.
+func (r *run) withSemaphore(ctx context.Context, f func(ctx context.Context, sem *semaphore.Semaphore) error) error {
+	sem, done, err := r.semaphore(ctx)
+	if err != nil {
+		return err
+	}
+	defer done()
+	ctx, cancel := r.withTimeout(ctx)
+	defer cancel()
+	return f(ctx, sem)
+}
+
 // dial is etcdclient.New, which blocks for up to the dial timeout, given up
 // when ctx ends (the client, once made, is then closed).
 func dial(ctx context.Context, cfg etcdclient.Config) (*clientv3.Client, error) {

@@ -33,27 +33,22 @@ func (r *run) lock(ctx context.Context, args []string, reason string) error {
 	if err != nil {
 		return fmt.Errorf("lock: %w", err)
 	}
-	sem, done, err := r.semaphore(ctx)
-	if err != nil {
-		return err
-	}
-	defer done()
 	h := semaphore.Holder{ID: id, Reason: reason}
 	if self {
 		h.Hostname = r.cli.hostname()
 	}
-	ctx, cancel := r.withTimeout(ctx)
-	defer cancel()
-	switch err := sem.TryAcquire(ctx, h); {
-	case err == nil:
-		return nil
-	case errors.Is(err, semaphore.ErrFull):
-		return explain(err, "lock %s: no free reboot slot in %s (see 'locksmithctl status')", id, r.groupName())
-	case errors.Is(err, semaphore.ErrInvalidID):
-		return usageError{fmt.Errorf("lock: %w", err)}
-	default:
-		return fmt.Errorf("lock %s in %s: %w", id, r.groupName(), corruptHint(r.etcdError(ctx, err)))
-	}
+	return r.withSemaphore(ctx, func(ctx context.Context, sem *semaphore.Semaphore) error {
+		switch err := sem.TryAcquire(ctx, h); {
+		case err == nil:
+			return nil
+		case errors.Is(err, semaphore.ErrFull):
+			return explain(err, "lock %s: no free reboot slot in %s (see 'locksmithctl status')", id, r.groupName())
+		case errors.Is(err, semaphore.ErrInvalidID):
+			return usageError{fmt.Errorf("lock: %w", err)}
+		default:
+			return fmt.Errorf("lock %s in %s: %w", id, r.groupName(), corruptHint(r.etcdError(ctx, err)))
+		}
+	})
 }
 
 func (r *run) unlockCommand() *cobra.Command {
@@ -75,27 +70,22 @@ func (r *run) unlock(ctx context.Context, args []string) error {
 	if err != nil {
 		return fmt.Errorf("unlock: %w", err)
 	}
-	sem, done, err := r.semaphore(ctx)
-	if err != nil {
-		return err
-	}
-	defer done()
-	ctx, cancel := r.withTimeout(ctx)
-	defer cancel()
-	switch err := sem.Release(ctx, id); {
-	case err == nil:
-		return nil
-	case errors.Is(err, semaphore.ErrNotHolder):
-		who := "that machine"
-		if self {
-			who = "this machine"
+	return r.withSemaphore(ctx, func(ctx context.Context, sem *semaphore.Semaphore) error {
+		switch err := sem.Release(ctx, id); {
+		case err == nil:
+			return nil
+		case errors.Is(err, semaphore.ErrNotHolder):
+			who := "that machine"
+			if self {
+				who = "this machine"
+			}
+			return explain(err, "unlock %s: %s holds no reboot slot in %s", id, who, r.groupName())
+		case errors.Is(err, semaphore.ErrInvalidID):
+			return usageError{fmt.Errorf("unlock: %w", err)}
+		default:
+			return fmt.Errorf("unlock %s in %s: %w", id, r.groupName(), corruptHint(r.etcdError(ctx, err)))
 		}
-		return explain(err, "unlock %s: %s holds no reboot slot in %s", id, who, r.groupName())
-	case errors.Is(err, semaphore.ErrInvalidID):
-		return usageError{fmt.Errorf("unlock: %w", err)}
-	default:
-		return fmt.Errorf("unlock %s in %s: %w", id, r.groupName(), corruptHint(r.etcdError(ctx, err)))
-	}
+	})
 }
 
 // holderID returns the id given in args, or else this machine's id, and
@@ -117,21 +107,13 @@ func (r *run) completeHolders(cmd *cobra.Command, args []string, _ string) ([]co
 	if len(args) > 0 || r.applyEnvironment() != nil {
 		return nil, cobra.ShellCompDirectiveNoFileComp
 	}
-	ctx := cmd.Context()
-	sem, done, err := r.semaphore(ctx)
-	if err != nil {
-		return nil, cobra.ShellCompDirectiveNoFileComp
-	}
-	defer done()
-	ctx, cancel := r.withTimeout(ctx)
-	defer cancel()
-	st, err := sem.Get(ctx)
-	if err != nil {
-		return nil, cobra.ShellCompDirectiveNoFileComp
-	}
 	var ids []cobra.Completion
-	for _, h := range st.Holders {
-		ids = append(ids, cobra.CompletionWithDesc(h.ID, orDash(h.Hostname)))
-	}
+	_ = r.withSemaphore(cmd.Context(), func(ctx context.Context, sem *semaphore.Semaphore) error {
+		st, err := sem.Get(ctx)
+		for _, h := range st.Holders {
+			ids = append(ids, cobra.CompletionWithDesc(h.ID, orDash(h.Hostname)))
+		}
+		return err
+	})
 	return ids, cobra.ShellCompDirectiveNoFileComp
 }

@@ -38,19 +38,14 @@ down. It needs --force, and it writes nothing when the value is valid.`,
 }
 
 func (r *run) repair(ctx context.Context, n int) error {
-	sem, done, err := r.semaphore(ctx)
-	if err != nil {
-		return err
-	}
-	defer done()
-	ctx, cancel := r.withTimeout(ctx)
-	defer cancel()
-	st, err := sem.Repair(ctx, n)
-	switch {
-	case errors.Is(err, semaphore.ErrNotCorrupt):
-		return explain(err, "repair: the value of %s is not corrupt; nothing was written", sem.Key())
-	case err != nil:
-		return fmt.Errorf("repair %s: %w", r.groupName(), r.etcdError(ctx, err))
-	}
-	return r.printStatus(sem.Key(), st, nil)
+	return r.withSemaphore(ctx, func(ctx context.Context, sem *semaphore.Semaphore) error {
+		st, err := sem.Repair(ctx, n)
+		switch {
+		case errors.Is(err, semaphore.ErrNotCorrupt):
+			return explain(err, "repair: the value of %s is not corrupt; nothing was written", sem.Key())
+		case err != nil:
+			return fmt.Errorf("repair %s: %w", r.groupName(), r.etcdError(ctx, err))
+		}
+		return r.printStatus(sem.Key(), st, nil)
+	})
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strconv"
 
+	"github.com/flatcar/locksmith/semaphore"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 )
@@ -55,16 +56,15 @@ func (r *run) setMax(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	sem, done, err := r.semaphore(ctx)
+	var old int
+	err = r.withSemaphore(ctx, func(ctx context.Context, sem *semaphore.Semaphore) (err error) {
+		if old, err = sem.SetMax(ctx, n); err != nil {
+			return fmt.Errorf("set-max %d in %s: %w", n, r.groupName(), corruptHint(r.etcdError(ctx, err)))
+		}
+		return nil
+	})
 	if err != nil {
 		return err
-	}
-	defer done()
-	ctx, cancel := r.withTimeout(ctx)
-	defer cancel()
-	old, err := sem.SetMax(ctx, n)
-	if err != nil {
-		return fmt.Errorf("set-max %d in %s: %w", n, r.groupName(), corruptHint(r.etcdError(ctx, err)))
 	}
 	if r.opts.json {
 		err = writeJSON(r.cli.Stdout, struct {

@@ -36,23 +36,23 @@ are never removed this way; use unlock ID for them.`,
 }
 
 func (r *run) removeStale(ctx context.Context, olderThan time.Duration, reason string) error {
-	sem, done, err := r.semaphore(ctx)
-	if err != nil {
-		return err
-	}
-	defer done()
-	ctx, cancel := r.withTimeout(ctx)
-	defer cancel()
 	by := "locksmithctl"
 	if host := r.cli.hostname(); host != "" {
 		by += " on " + host
 	}
-	h, err := sem.RemoveStale(ctx, olderThan, by, reason)
-	switch {
-	case errors.Is(err, semaphore.ErrNoStaleHolder):
-		return explain(err, "remove-stale: no holder in %s is known to have held its slot for more than %s", r.groupName(), olderThan)
-	case err != nil:
-		return fmt.Errorf("remove-stale in %s: %w", r.groupName(), corruptHint(r.etcdError(ctx, err)))
+	var h semaphore.Holder
+	err := r.withSemaphore(ctx, func(ctx context.Context, sem *semaphore.Semaphore) (err error) {
+		h, err = sem.RemoveStale(ctx, olderThan, by, reason)
+		switch {
+		case errors.Is(err, semaphore.ErrNoStaleHolder):
+			return explain(err, "remove-stale: no holder in %s is known to have held its slot for more than %s", r.groupName(), olderThan)
+		case err != nil:
+			return fmt.Errorf("remove-stale in %s: %w", r.groupName(), corruptHint(r.etcdError(ctx, err)))
+		}
+		return nil
+	})
+	if err != nil {
+		return err
 	}
 	if r.opts.json {
 		return writeJSON(r.cli.Stdout, newHolderJSON(h))

@@ -27,21 +27,16 @@ With --json it prints all of this as one JSON object.`,
 }
 
 func (r *run) status(ctx context.Context, _ []string) error {
-	sem, done, err := r.semaphore(ctx)
-	if err != nil {
-		return err
-	}
-	defer done()
-	ctx, cancel := r.withTimeout(ctx)
-	defer cancel()
-	st, err := sem.Get(ctx)
-	if err == nil {
-		var waiters []string
-		if waiters, err = sem.Waiters(ctx); err == nil {
-			return r.printStatus(sem.Key(), st, waiters)
+	return r.withSemaphore(ctx, func(ctx context.Context, sem *semaphore.Semaphore) error {
+		st, err := sem.Get(ctx)
+		if err == nil {
+			var waiters []string
+			if waiters, err = sem.Waiters(ctx); err == nil {
+				return r.printStatus(sem.Key(), st, waiters)
+			}
 		}
-	}
-	return fmt.Errorf("status of %s: %w", r.groupName(), corruptHint(r.etcdError(ctx, err)))
+		return fmt.Errorf("status of %s: %w", r.groupName(), corruptHint(r.etcdError(ctx, err)))
+	})
 }
 
 // printStatus prints a state as text or JSON.
