@@ -12,7 +12,8 @@ import (
 type sources struct {
 	// cmdLine holds the options given on the command line.
 	cmdLine map[string]bool
-	// found holds the variables that were found when looked up.
+	// found holds the variables that were found set, and not empty, when
+	// looked up.
 	found map[string]bool
 }
 
@@ -25,11 +26,11 @@ func newSources(fs *pflag.FlagSet) *sources {
 	return s
 }
 
-// record returns lookup, noting every variable it finds.
+// record returns lookup, noting every variable it finds with a value.
 func (s *sources) record(lookup func(string) (string, bool)) func(string) (string, bool) {
 	return func(name string) (string, bool) {
 		v, ok := lookup(name)
-		if ok {
+		if ok && v != "" {
 			s.found[name] = true
 		}
 		return v, ok
@@ -37,7 +38,8 @@ func (s *sources) record(lookup func(string) (string, bool)) func(string) (strin
 }
 
 // of says where option flag got its value. envflag.Apply stops at the
-// first variable it finds, so the first found name is the one used.
+// first variable it finds set, an empty one counting as unset, so the
+// first found name is the one used.
 func (s *sources) of(flag string) string {
 	if s.cmdLine[flag] {
 		return "from the command line"
