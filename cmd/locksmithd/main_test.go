@@ -164,6 +164,9 @@ func TestInvalidConfigurationExits2(t *testing.T) {
 		{"bad window", nil, []string{"REBOOT_WINDOW_START=25:00", "REBOOT_WINDOW_LENGTH=1h"}, []string{"$REBOOT_WINDOW_START", `"25:00"`}},
 		{"missing machine id", []string{"--machine-id-file=/nonexistent/machine-id"}, nil, []string{"--machine-id-file", "/nonexistent/machine-id"}},
 		{"unknown flag", []string{"--frobnicate"}, nil, []string{"frobnicate"}},
+		{"missing CA file", nil, []string{"LOCKSMITHD_ETCD_CAFILE=/nonexistent"}, []string{"$LOCKSMITHD_ETCD_CAFILE (--etcd-cafile)", `"/nonexistent"`}},
+		{"password without user", nil, []string{"LOCKSMITHD_ETCD_PASSWORD=x"}, []string{"$LOCKSMITHD_ETCD_PASSWORD (--etcd-password)", "without a user name"}},
+		{"endpoint without scheme", nil, []string{"LOCKSMITHD_ENDPOINT=foo"}, []string{`$LOCKSMITHD_ENDPOINT (--endpoint)="foo"`}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

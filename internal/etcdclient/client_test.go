@@ -112,39 +112,100 @@ func TestPasswordFile(t *testing.T) {
 	}
 }
 
+// wantFieldError fails unless err is a *FieldError of field and value
+// whose text contains want.
+func wantFieldError(t *testing.T, err error, field, value, want string) {
+	t.Helper()
+	var fe *FieldError
+	if !errors.Is(err, ErrInvalidConfig) || !errors.As(err, &fe) || !strings.Contains(err.Error(), want) {
+		t.Fatalf("error %v, want a FieldError mentioning %s", err, want)
+	}
+	if fe.Field != field || fe.Value != value {
+		t.Fatalf("field %q value %q, want %q %q", fe.Field, fe.Value, field, value)
+	}
+}
+
 func TestValidate(t *testing.T) {
 	tests := []struct {
-		name string
-		c    Config
-		want string
+		name         string
+		c            Config
+		field, value string
+		want         string
 	}{
-		{"bad scheme", Config{Endpoints: []string{"ftp://x:1"}}, `"ftp://x:1"`},
-		{"no scheme", Config{Endpoints: []string{"127.0.0.1:2379"}}, `"127.0.0.1:2379"`},
-		{"cert without key", Config{CertFile: "c.pem"}, "must be given together"},
-		{"password twice", Config{Username: "u", Password: "p", PasswordFile: "f"}, "not both"},
-		{"password without user", Config{Password: "p"}, "without a user name"},
+		{"bad scheme", Config{Endpoints: []string{"ftp://x:1"}}, "endpoint", "ftp://x:1", `endpoint "ftp://x:1" is not an http://`},
+		{"no scheme", Config{Endpoints: []string{"127.0.0.1:2379"}}, "endpoint", "127.0.0.1:2379", `"127.0.0.1:2379"`},
+		{"cert without key", Config{CertFile: "c.pem"}, "etcd-certfile", "c.pem", "must be given together"},
+		{"key without cert", Config{KeyFile: "k.pem"}, "etcd-keyfile", "k.pem", "must be given together"},
+		{"password twice", Config{Username: "u", Password: "p", PasswordFile: "f"}, "etcd-password-file", "f", "not both"},
+		{"password without user", Config{Password: "p"}, "etcd-password", "", "etcd-password is given without a user name"},
+		{"password file without user", Config{PasswordFile: "f"}, "etcd-password-file", "f", "without a user name"},
+		{"negative dial timeout", Config{DialTimeout: -time.Second}, "dial-timeout", "-1s", "negative"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			err := tt.c.Validate()
-			if !errors.Is(err, ErrInvalidConfig) || !strings.Contains(err.Error(), tt.want) {
-				t.Fatalf("Validate = %v, want ErrInvalidConfig mentioning %s", err, tt.want)
-			}
+			wantFieldError(t, tt.c.Validate(), tt.field, tt.value, tt.want)
 		})
 	}
 	if err := (Config{Endpoints: []string{"https://a:2379", "unix://x"}, CAFile: "ca"}).Validate(); err != nil {
 		t.Fatalf("valid config rejected: %v", err)
 	}
+	// A password never shows in a message.
+	if err := (Config{Password: "s3cret"}).Validate(); err == nil || strings.Contains(err.Error(), "s3cret") {
+		t.Fatalf("Validate = %v", err)
+	}
 }
 
-func TestBadCAFile(t *testing.T) {
-	p := filepath.Join(t.TempDir(), "ca.pem")
-	if err := os.WriteFile(p, []byte("not a certificate"), 0o644); err != nil {
-		t.Fatal(err)
+func TestCheckFiles(t *testing.T) {
+	certs := testcerts.WriteT(t)
+	dir := t.TempDir()
+	write := func(name, content string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
 	}
-	_, err := New(Config{Endpoints: []string{"https://127.0.0.1:1"}, CAFile: p})
-	if err == nil || !strings.Contains(err.Error(), p) {
-		t.Fatalf("bad CA file: %v", err)
+	junk, empty, pw := write("junk.pem", "not a certificate"), write("empty", "\nsecond\n"), write("pw", "s3cret\n")
+	missing := filepath.Join(dir, "missing")
+	ok := Config{CAFile: certs.CACert, CertFile: certs.ClientCert, KeyFile: certs.ClientKey, Username: "u", PasswordFile: pw}
+	if err := ok.CheckFiles(); err != nil {
+		t.Fatalf("CheckFiles(good files) = %v", err)
+	}
+	tests := []struct {
+		name         string
+		c            Config
+		field, value string
+		want         string
+	}{
+		{"missing CA", Config{CAFile: missing}, "etcd-cafile", missing, "no such file"},
+		{"CA without PEM", Config{CAFile: junk}, "etcd-cafile", junk, "no PEM certificate"},
+		{"missing certificate", Config{CertFile: missing, KeyFile: certs.ClientKey}, "etcd-certfile", missing, "no such file"},
+		{"missing key", Config{CertFile: certs.ClientCert, KeyFile: missing}, "etcd-keyfile", missing, "no such file"},
+		{"certificate without PEM", Config{CertFile: junk, KeyFile: certs.ClientKey}, "etcd-certfile", junk, "no PEM certificate"},
+		{"key of another certificate", Config{CertFile: certs.ClientCert, KeyFile: certs.ServerKey}, "etcd-keyfile", certs.ServerKey, "does not match"},
+		{"missing password file", Config{Username: "u", PasswordFile: missing}, "etcd-password-file", missing, "no such file"},
+		{"empty password", Config{Username: "u", PasswordFile: empty}, "etcd-password-file", empty, "empty"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			wantFieldError(t, tt.c.CheckFiles(), tt.field, tt.value, tt.want)
+			_, err := New(tt.c)
+			wantFieldError(t, err, tt.field, tt.value, tt.want)
+		})
+	}
+}
+
+func TestDescribe(t *testing.T) {
+	fe := &FieldError{Field: "etcd-cafile", Value: "/x", Problem: "is unusable", Err: errors.New("boom")}
+	if got, want := fe.Describe("$CA (--etcd-cafile)"), `$CA (--etcd-cafile)="/x" is unusable: boom`; got != want {
+		t.Fatalf("Describe = %q, want %q", got, want)
+	}
+	if got, want := fe.Error(), `invalid etcd connection settings: etcd-cafile "/x" is unusable: boom`; got != want {
+		t.Fatalf("Error = %q, want %q", got, want)
+	}
+	pw := &FieldError{Field: "etcd-password", Problem: "is given without a user name"}
+	if got, want := pw.Describe("--etcd-password"), "--etcd-password is given without a user name"; got != want {
+		t.Fatalf("Describe = %q, want %q", got, want)
 	}
 }
 

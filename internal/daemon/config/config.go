@@ -8,7 +8,9 @@
 // environment. Legacy single-dash long flags (-endpoint=URL) work.
 //
 // An invalid value is an error wrapping [ErrInvalid] that names where the
-// value came from (the flag, or the variable and its flag) and quotes it.
+// value came from (the flag, or the variable and its flag) and quotes it
+// (but never a password). The etcd TLS and password files are read and
+// parsed here, so that a bad one is an invalid configuration too.
 package config
 
 import (
@@ -150,7 +152,10 @@ func (f *flags) settings(p source) (Settings, error) {
 	}
 	s.Etcd = f.etcd
 	if err := s.Etcd.Validate(); err != nil {
-		return Settings{}, fmt.Errorf("%w: %w", ErrInvalid, err) // names the setting and value
+		return Settings{}, p.etcd(err)
+	}
+	if err := s.Etcd.CheckFiles(); err != nil {
+		return Settings{}, p.etcd(err)
 	}
 	for _, name := range []string{"post-reboot-timeout", "login-delay", "lock-ttl"} {
 		if d, _ := p.fs.GetDuration(name); d < 0 {

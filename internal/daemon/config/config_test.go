@@ -4,11 +4,14 @@ import (
 	"bytes"
 	"errors"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/flatcar/locksmith/internal/envflag"
+	"github.com/flatcar/locksmith/internal/testcerts"
 	"github.com/flatcar/locksmith/strategy"
 )
 
@@ -34,12 +37,13 @@ func TestDefaults(t *testing.T) {
 
 // An update.conf written for old locksmith works unchanged.
 func TestLegacyEnvironment(t *testing.T) {
+	ca := testcerts.WriteT(t).CACert
 	s, err := parse(t, nil, map[string]string{
 		"REBOOT_STRATEGY":            "etcd-lock",
 		"REBOOT_WINDOW_START":        "thu 04:00",
 		"REBOOT_WINDOW_LENGTH":       "1h",
 		"LOCKSMITHD_ENDPOINT":        "https://10.0.0.1:2379,https://10.0.0.2:2379",
-		"LOCKSMITHD_ETCD_CAFILE":     "/etc/ssl/etcd/ca.pem",
+		"LOCKSMITHD_ETCD_CAFILE":     ca,
 		"LOCKSMITHD_ETCD_USERNAME":   "locksmith",
 		"LOCKSMITHD_ETCD_PASSWORD":   "secret",
 		"LOCKSMITHD_GROUP":           "workers",
@@ -50,7 +54,7 @@ func TestLegacyEnvironment(t *testing.T) {
 		t.Fatal(err)
 	}
 	if s.Strategy != strategy.EtcdLock || s.Group != "workers" || s.DBusAddress != "unix:path=/tmp/bus" ||
-		len(s.Etcd.Endpoints) != 2 || s.Etcd.CAFile != "/etc/ssl/etcd/ca.pem" || s.Etcd.CertFile != "" ||
+		len(s.Etcd.Endpoints) != 2 || s.Etcd.CAFile != ca || s.Etcd.CertFile != "" ||
 		s.Etcd.Username != "locksmith" || s.Etcd.Password != "secret" || strings.Join(s.Sentinels, " ") != "/run/a /run/b" {
 		t.Fatalf("settings %+v", s)
 	}
@@ -81,6 +85,11 @@ func TestPrecedence(t *testing.T) {
 }
 
 func TestInvalid(t *testing.T) {
+	certs := testcerts.WriteT(t)
+	junk := filepath.Join(t.TempDir(), "junk.pem")
+	if err := os.WriteFile(junk, []byte("not a certificate"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct {
 		name string
 		args []string
@@ -102,8 +111,18 @@ func TestInvalid(t *testing.T) {
 		{"bad duration", nil, map[string]string{"LOCKSMITHD_LOCK_TTL": "soon"}, []string{"LOCKSMITHD_LOCK_TTL", `"soon"`, "--lock-ttl"}},
 		{"negative duration", []string{"--login-delay=-1m"}, nil, []string{`--login-delay="-1m0s"`, "negative"}},
 		{"zero reboot timeout", []string{"--reboot-timeout=0"}, nil, []string{`--reboot-timeout="0s"`}},
-		{"bad endpoint", nil, map[string]string{"LOCKSMITHD_ENDPOINT": "10.0.0.1:2379"}, []string{`endpoint "10.0.0.1:2379"`}},
-		{"cert without key", []string{"--etcd-certfile=/c.pem"}, nil, []string{`client certificate "/c.pem"`}},
+		{"bad endpoint", nil, map[string]string{"LOCKSMITHD_ENDPOINT": "10.0.0.1:2379"},
+			[]string{`$LOCKSMITHD_ENDPOINT (--endpoint)="10.0.0.1:2379" is not an http://`}},
+		{"cert without key", []string{"--etcd-certfile=/c.pem"}, nil, []string{`--etcd-certfile="/c.pem" is a client certificate without its key`}},
+		{"password without user", nil, map[string]string{"LOCKSMITHD_ETCD_PASSWORD": "s3cret"},
+			[]string{"$LOCKSMITHD_ETCD_PASSWORD (--etcd-password) is given without a user name"}},
+		{"missing CA file", nil, map[string]string{"LOCKSMITHD_ETCD_CAFILE": "/nonexistent"},
+			[]string{`$LOCKSMITHD_ETCD_CAFILE (--etcd-cafile)="/nonexistent" is unusable`, "no such file"}},
+		{"CA file without certificate", []string{"--etcd-cafile=" + junk}, nil, []string{`--etcd-cafile="` + junk + `"`, "no PEM certificate"}},
+		{"missing key file", []string{"--etcd-certfile=" + certs.ClientCert, "--etcd-keyfile=/nonexistent/key.pem"}, nil,
+			[]string{`--etcd-keyfile="/nonexistent/key.pem" is unusable`}},
+		{"missing password file", nil, map[string]string{"LOCKSMITHD_ETCD_USERNAME": "u", "LOCKSMITHD_ETCD_PASSWORD_FILE": "/nonexistent"},
+			[]string{`$LOCKSMITHD_ETCD_PASSWORD_FILE (--etcd-password-file)="/nonexistent" is unusable`}},
 		{"relative sentinel", []string{"--reboot-sentinel=reboot-required"}, nil, []string{`"reboot-required" is not an absolute path`}},
 		{"no reboot source", []string{"--update-engine=false"}, nil, []string{"--update-engine", "--reboot-sentinel"}},
 		{"empty check", []string{"--post-reboot-check="}, nil, []string{"--post-reboot-check", "empty command"}},
@@ -121,6 +140,9 @@ func TestInvalid(t *testing.T) {
 				if !strings.Contains(err.Error(), w) {
 					t.Errorf("error %q does not mention %s", err, w)
 				}
+			}
+			if strings.Contains(err.Error(), "s3cret") {
+				t.Errorf("error %q shows the password", err)
 			}
 		})
 	}
