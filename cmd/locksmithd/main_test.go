@@ -195,3 +195,14 @@ func TestHelpExits0(t *testing.T) {
 		}
 	}
 }
+
+// Old locksmithd's -version prints the version; its -debug is accepted.
+func TestVersionExits0(t *testing.T) {
+	p := startProc(t, binary(t), []string{"-debug", "-version"}, nil)
+	if code := p.wait(); code != 0 {
+		t.Fatalf("exit status %d; stderr:\n%s", code, p.stderr.String())
+	}
+	if out := p.stdout.String(); !strings.HasPrefix(out, "locksmithd version ") {
+		t.Fatalf("stdout %q", out)
+	}
+}

@@ -2,6 +2,7 @@ package envflag
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/spf13/pflag"
@@ -37,18 +38,17 @@ func (e Env) Names(flag string) []string {
 // in skip (e.g. "help", "version") are left alone.
 func (e Env) Document(fs *pflag.FlagSet, skip ...string) {
 	fs.VisitAll(func(f *pflag.Flag) {
-		for _, s := range skip {
-			if f.Name == s {
-				return
-			}
+		if slices.Contains(skip, f.Name) {
+			return
 		}
 		f.Usage += " [$" + strings.Join(e.Names(f.Name), ", $") + "]"
 	})
 }
 
 // Apply sets every flag of fs that was not given on the command line from
-// the first of its variable names that lookup finds. It must be called after
-// fs.Parse. Flags named in skip are never read from the environment.
+// the first of its variable names that lookup finds set to a non-empty
+// value (see Source). It must be called after fs.Parse. Flags named in
+// skip are never read from the environment.
 //
 // A value the flag rejects is an error naming the variable, the flag and the
 // value; the flag keeps its default then. Slice flags receive the variable's
@@ -57,26 +57,32 @@ func (e Env) Document(fs *pflag.FlagSet, skip ...string) {
 func (e Env) Apply(fs *pflag.FlagSet, lookup LookupFunc, skip ...string) error {
 	var firstErr error
 	fs.VisitAll(func(f *pflag.Flag) {
-		if firstErr != nil || f.Changed {
+		if firstErr != nil || f.Changed || slices.Contains(skip, f.Name) {
 			return
 		}
-		for _, s := range skip {
-			if f.Name == s {
-				return
-			}
-		}
-		for _, name := range e.Names(f.Name) {
-			v, ok := lookup(name)
-			if !ok {
-				continue
-			}
-			if err := fs.Set(f.Name, v); err != nil {
-				firstErr = fmt.Errorf("invalid value %q in %s (for --%s): %w", v, name, f.Name, err)
-			}
+		name, v, ok := e.Source(f.Name, lookup)
+		if !ok {
 			return
+		}
+		if err := fs.Set(f.Name, v); err != nil {
+			firstErr = fmt.Errorf("invalid value %q in %s (for --%s): %w", v, name, f.Name, err)
 		}
 	})
 	return firstErr
+}
+
+// Source returns the variable that sets flag, the first of its names that
+// lookup finds with a non-empty value, and that value; ok is false when
+// there is none. An empty variable counts as unset, as it did for old
+// locksmith, which read its variables with os.Getenv: an update.conf line
+// "LOCKSMITHD_REBOOT_WINDOW_START=" does not hide REBOOT_WINDOW_START.
+func (e Env) Source(flag string, lookup LookupFunc) (name, value string, ok bool) {
+	for _, name := range e.Names(flag) {
+		if v, ok := lookup(name); ok && v != "" {
+			return name, v, true
+		}
+	}
+	return "", "", false
 }
 
 // Chain returns a LookupFunc that asks each lookup in turn and returns the

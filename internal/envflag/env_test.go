@@ -36,7 +36,9 @@ func TestApplyPrecedence(t *testing.T) {
 		{"legacy alias", nil, map[string]string{"REBOOT_STRATEGY": "off"}, "off"},
 		{"prefixed beats alias", nil, map[string]string{"REBOOT_STRATEGY": "off", "LOCKSMITHD_REBOOT_STRATEGY": "etcd-lock"}, "etcd-lock"},
 		{"flag beats env", []string{"--reboot-strategy=off"}, map[string]string{"LOCKSMITHD_REBOOT_STRATEGY": "etcd-lock"}, "off"},
-		{"empty value is a value", nil, map[string]string{"REBOOT_STRATEGY": ""}, ""},
+		// Old locksmith read its variables with os.Getenv: empty is unset.
+		{"empty value is unset", nil, map[string]string{"REBOOT_STRATEGY": ""}, "reboot"},
+		{"empty prefixed falls back to alias", nil, map[string]string{"LOCKSMITHD_REBOOT_STRATEGY": "", "REBOOT_STRATEGY": "off"}, "off"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -51,6 +53,16 @@ func TestApplyPrecedence(t *testing.T) {
 				t.Fatalf("strategy = %q, want %q", *s, tt.want)
 			}
 		})
+	}
+}
+
+func TestSource(t *testing.T) {
+	lookup := MapLookup(map[string]string{"LOCKSMITHD_REBOOT_STRATEGY": "", "REBOOT_STRATEGY": "off"})
+	if name, value, ok := env.Source("reboot-strategy", lookup); !ok || name != "REBOOT_STRATEGY" || value != "off" {
+		t.Fatalf("Source = %q, %q, %v; want REBOOT_STRATEGY, off", name, value, ok)
+	}
+	if name, _, ok := env.Source("lock-ttl", lookup); ok {
+		t.Fatalf("Source(lock-ttl) = %q, want none", name)
 	}
 }
 

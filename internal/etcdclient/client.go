@@ -27,10 +27,14 @@ const (
 // a CA file without a client certificate verifies the server only, a
 // client certificate needs its key.
 type Config struct {
-	Endpoints    []string // http://, https:// or unix:// URLs; DefaultEndpoint when empty
-	CAFile       string   // PEM bundle to verify the server
-	CertFile     string   // client certificate (PEM), needs KeyFile
-	KeyFile      string   // client key (PEM), needs CertFile
+	// Endpoints are http://, https:// or unix:// URLs. Blanks around an
+	// entry and empty entries are ignored, as old locksmith's
+	// configuration may have them ("http://a:2379, http://b:2379");
+	// DefaultEndpoint is used when none is left.
+	Endpoints    []string
+	CAFile       string // PEM bundle to verify the server
+	CertFile     string // client certificate (PEM), needs KeyFile
+	KeyFile      string // client key (PEM), needs CertFile
 	Username     string
 	Password     string
 	PasswordFile string        // file whose first line is the password; exclusive with Password

@@ -209,6 +209,27 @@ func TestDescribe(t *testing.T) {
 	}
 }
 
+// Old locksmith's configuration may list endpoints with blanks after the
+// commas, or a trailing comma.
+func TestEndpointListWithBlanks(t *testing.T) {
+	srv := embedetcd.StartT(t)
+	ep := srv.Endpoints()[0]
+	c := Config{Endpoints: []string{"", " " + ep, "\t" + ep + " ", ""}}
+	if err := c.Validate(); err != nil {
+		t.Fatalf("Validate = %v", err)
+	}
+	cli := newT(t, c)
+	if got := cli.Endpoints(); len(got) != 2 || got[0] != ep || got[1] != ep {
+		t.Fatalf("client endpoints %q, want %q twice", got, ep)
+	}
+	if err := roundTrip(t, cli, 10*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if got := (Config{Endpoints: []string{" ", ""}}).endpoints(); len(got) != 1 || got[0] != DefaultEndpoint {
+		t.Fatalf("endpoints of blanks %q, want the default", got)
+	}
+}
+
 func TestWarnings(t *testing.T) {
 	if w := (Config{CAFile: "ca"}).Warnings(); len(w) != 1 {
 		t.Fatalf("CA with default http endpoint: warnings %q", w)

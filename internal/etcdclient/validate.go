@@ -84,7 +84,7 @@ func (c Config) Validate() error {
 			Problem: "is a client certificate without its key (--" + FieldKeyFile + "); the two must be given together"}
 	case c.KeyFile != "" && c.CertFile == "":
 		return &FieldError{Field: FieldKeyFile, Value: c.KeyFile,
-			Problem: "is a client key without its certificate (--" + FieldCertFile + "); the two must be given together"}
+			Problem: "is a client key without its client certificate (--" + FieldCertFile + "); the two must be given together"}
 	case c.Password != "" && c.PasswordFile != "":
 		return &FieldError{Field: FieldPasswordFile, Value: c.PasswordFile,
 			Problem: "is given with a password too; give either a password or a password file, not both"}
@@ -115,9 +115,17 @@ func (c Config) Warnings() []string {
 	return w
 }
 
+// endpoints returns c.Endpoints without blanks around them and without
+// empty ones, or DefaultEndpoint when none is left.
 func (c Config) endpoints() []string {
-	if len(c.Endpoints) == 0 {
+	var eps []string
+	for _, ep := range c.Endpoints {
+		if ep = strings.TrimSpace(ep); ep != "" {
+			eps = append(eps, ep)
+		}
+	}
+	if len(eps) == 0 {
 		return []string{DefaultEndpoint}
 	}
-	return c.Endpoints
+	return eps
 }

@@ -5,7 +5,10 @@
 // flags also read the variables of old locksmith (REBOOT_STRATEGY,
 // REBOOT_WINDOW_START, REBOOT_WINDOW_LENGTH) and --dbus-address reads the
 // standard DBUS_SYSTEM_BUS_ADDRESS. A flag on the command line wins over the
-// environment. Legacy single-dash long flags (-endpoint=URL) work.
+// environment; a variable set to the empty string counts as unset. Legacy
+// single-dash long flags (-endpoint=URL) work, and so do old locksmithd's
+// -version and -debug (deprecated, hidden from the usage: it is
+// --log-level=debug).
 //
 // An invalid value is an error wrapping [ErrInvalid] that names where the
 // value came from (the flag, or the variable and its flag) and quotes it
@@ -39,6 +42,10 @@ var ErrInvalid = errors.New("invalid configuration")
 // ErrHelp is returned by [Parse] after printing the usage for --help.
 var ErrHelp = pflag.ErrHelp
 
+// ErrVersion is returned by [Parse] for --version, before anything else is
+// checked; the caller prints the version.
+var ErrVersion = errors.New("version requested")
+
 // DefaultDBusAddress is the system bus of a Linux host.
 const DefaultDBusAddress = "unix:path=/var/run/dbus/system_bus_socket"
 
@@ -63,6 +70,9 @@ type Settings struct {
 	BootIDFile        string
 	CoordinatorFile   string
 	LogLevel          slog.Level
+	// Warnings are about settings that work but should change (deprecated
+	// flags), for the log.
+	Warnings []string
 }
 
 // env maps the flags to variables.
@@ -79,6 +89,7 @@ type flags struct {
 	etcd                                                   etcdclient.Config
 	s                                                      Settings
 	logLevel                                               string
+	debug                                                  bool
 }
 
 func (f *flags) register(fs *pflag.FlagSet) {
@@ -109,19 +120,23 @@ func (f *flags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.s.MachineIDFile, "machine-id-file", hostid.DefaultMachineIDPath, "file holding the machine id, the holder id in the semaphore")
 	fs.StringVar(&f.s.BootIDFile, "boot-id-file", hostid.DefaultBootIDPath, "file holding the current boot id")
 	fs.StringVar(&f.s.CoordinatorFile, "coordinator-file", coordinator.DefaultPath, "file telling update_engine and operators which coordinator runs and its state")
-	fs.StringVar(&f.logLevel, "log-level", "info", `log level: "debug", "info", "warn" or "error"`)
+	fs.StringVar(&f.logLevel, "log-level", "info", `log level: "debug", "info", "warn" or "error" (old locksmithd's --debug is still accepted, hidden and deprecated, as --log-level=debug)`)
+	fs.BoolVar(&f.debug, "debug", false, "deprecated: log at debug level, whatever --log-level says")
+	_ = fs.MarkDeprecated("debug", "use --log-level=debug") // cannot fail: the flag exists
 }
 
 // Parse reads the configuration from args (without the program name) and
 // the variables lookup finds, and validates it. For --help it prints the
-// usage to usage and returns ErrHelp. Every other error wraps ErrInvalid.
+// usage to usage and returns ErrHelp; for --version it returns ErrVersion.
+// Every other error wraps ErrInvalid.
 func Parse(args []string, lookup envflag.LookupFunc, usage io.Writer) (Settings, error) {
 	fs := pflag.NewFlagSet("locksmithd", pflag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	var f flags
 	f.register(fs)
 	help := fs.BoolP("help", "h", false, "show this help")
-	env.Document(fs, "help")
+	version := fs.Bool("version", false, "print the version and exit")
+	env.Document(fs, "help", "version")
 	if err := fs.Parse(envflag.NormalizeArgs(fs, args)); err != nil {
 		return Settings{}, fmt.Errorf("%w: %w (see --help)", ErrInvalid, err)
 	}
@@ -129,12 +144,15 @@ func Parse(args []string, lookup envflag.LookupFunc, usage io.Writer) (Settings,
 		fmt.Fprintf(usage, "Usage: locksmithd [flags]\n\nlocksmithd reboots this host when an update needs it, inside its reboot window,\nafter taking a slot of its group's semaphore in etcd (strategy etcd-lock).\n\nFlags (each also read from the environment variables in brackets; a flag\non the command line wins):\n%s", fs.FlagUsages())
 		return Settings{}, ErrHelp
 	}
+	if *version {
+		return Settings{}, ErrVersion
+	}
 	if fs.NArg() > 0 {
 		return Settings{}, fmt.Errorf("%w: unexpected argument %q", ErrInvalid, fs.Arg(0))
 	}
 	p := source{fs: fs, lookup: lookup, fromArgs: map[string]bool{}}
 	fs.Visit(func(fl *pflag.Flag) { p.fromArgs[fl.Name] = true })
-	if err := env.Apply(fs, lookup, "help"); err != nil {
+	if err := env.Apply(fs, lookup, "help", "version"); err != nil {
 		return Settings{}, fmt.Errorf("%w: %w", ErrInvalid, err)
 	}
 	return f.settings(p)
@@ -190,6 +208,10 @@ func (f *flags) settings(p source) (Settings, error) {
 	}
 	if err := s.LogLevel.UnmarshalText([]byte(f.logLevel)); err != nil {
 		return Settings{}, p.invalid("log-level", err)
+	}
+	if f.debug {
+		s.LogLevel = slog.LevelDebug
+		s.Warnings = append(s.Warnings, p.name("debug")+" is deprecated; use --log-level=debug")
 	}
 	return s, nil
 }

@@ -64,6 +64,54 @@ func TestLegacyEnvironment(t *testing.T) {
 	}
 }
 
+// A host configured for old locksmith: endpoints with blanks after the
+// commas, empty LOCKSMITHD_ variables in front of legacy ones (old
+// locksmith read them with os.Getenv, so empty meant unset), and its
+// -debug flag.
+func TestOldLocksmithCompatibility(t *testing.T) {
+	s, err := parse(t, []string{"-debug"}, map[string]string{
+		"LOCKSMITHD_ENDPOINT":             "http://10.0.0.1:2379, http://10.0.0.2:2379,",
+		"LOCKSMITHD_REBOOT_STRATEGY":      "",
+		"REBOOT_STRATEGY":                 "etcd-lock",
+		"LOCKSMITHD_REBOOT_WINDOW_START":  "",
+		"LOCKSMITHD_REBOOT_WINDOW_LENGTH": "",
+		"REBOOT_WINDOW_START":             "Thu 04:00",
+		"REBOOT_WINDOW_LENGTH":            "1h",
+		"LOCKSMITHD_ETCD_CAFILE":          "",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	thu4 := time.Date(2026, 3, 5, 4, 30, 0, 0, time.Local)
+	if s.Strategy != strategy.EtcdLock || !s.Schedule.Contains(thu4) || s.Schedule.Contains(thu4.Add(time.Hour)) || s.LogLevel != slog.LevelDebug {
+		t.Fatalf("settings %+v, schedule %s", s, s.Schedule)
+	}
+	if len(s.Warnings) != 1 || !strings.Contains(s.Warnings[0], "--debug is deprecated; use --log-level=debug") {
+		t.Fatalf("warnings %q", s.Warnings)
+	}
+	// An error names the variable whose value was used.
+	_, err = parse(t, nil, map[string]string{"LOCKSMITHD_REBOOT_STRATEGY": "", "REBOOT_STRATEGY": "sometimes"})
+	if !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), `$REBOOT_STRATEGY (--reboot-strategy)="sometimes"`) {
+		t.Fatalf("Parse = %v", err)
+	}
+	// LOCKSMITHD_DEBUG, as old locksmithd read it.
+	s, err = parse(t, nil, map[string]string{"LOCKSMITHD_DEBUG": "true", "LOCKSMITHD_LOG_LEVEL": "warn"})
+	if err != nil || s.LogLevel != slog.LevelDebug || !strings.Contains(strings.Join(s.Warnings, " "), "$LOCKSMITHD_DEBUG (--debug) is deprecated") {
+		t.Fatalf("Parse = %+v, %v", s, err)
+	}
+}
+
+func TestVersion(t *testing.T) {
+	for _, args := range [][]string{{"--version"}, {"-version"}, {"-debug", "-version"}} {
+		if _, err := parse(t, args, map[string]string{"LOCKSMITHD_LOCK_TTL": "soon"}); !errors.Is(err, ErrVersion) {
+			t.Errorf("Parse(%q) = %v, want ErrVersion", args, err)
+		}
+	}
+	if _, err := parse(t, nil, map[string]string{"LOCKSMITHD_VERSION": "true"}); err != nil {
+		t.Errorf("LOCKSMITHD_VERSION is not a setting: %v", err)
+	}
+}
+
 func TestPrecedence(t *testing.T) {
 	s, err := parse(t, []string{"-reboot-strategy=off", "--post-reboot-check", "a, b", "--post-reboot-check=c"}, map[string]string{
 		"REBOOT_STRATEGY":              "reboot",
@@ -155,10 +203,13 @@ func TestHelp(t *testing.T) {
 		t.Fatalf("Parse(--help) = %v", err)
 	}
 	for _, want := range []string{"--reboot-strategy", "$LOCKSMITHD_REBOOT_STRATEGY, $REBOOT_STRATEGY", "$REBOOT_WINDOW_START",
-		"--lock-ttl", "$LOCKSMITHD_LOCK_TTL", "$DBUS_SYSTEM_BUS_ADDRESS", "--post-reboot-check"} {
+		"--lock-ttl", "$LOCKSMITHD_LOCK_TTL", "$DBUS_SYSTEM_BUS_ADDRESS", "--post-reboot-check", "--version", "--debug is still accepted"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("help lacks %s:\n%s", want, out.String())
 		}
+	}
+	if strings.Contains(out.String(), "  --debug") {
+		t.Errorf("help lists the deprecated --debug:\n%s", out.String())
 	}
 }
 

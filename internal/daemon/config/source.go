@@ -21,10 +21,8 @@ type source struct {
 // its default, and "$VARIABLE (--flag)" for one read from the environment.
 func (s source) name(flag string) string {
 	if !s.fromArgs[flag] {
-		for _, v := range env.Names(flag) {
-			if _, ok := s.lookup(v); ok {
-				return fmt.Sprintf("$%s (--%s)", v, flag)
-			}
+		if v, _, ok := env.Source(flag, s.lookup); ok {
+			return fmt.Sprintf("$%s (--%s)", v, flag)
 		}
 	}
 	return "--" + flag

@@ -21,11 +21,11 @@ import (
 )
 
 // ExitCode returns locksmithd's exit status for an error of [Main]: 0 for
-// nil and for --help, 2 for an invalid configuration (the unit does not
-// restart on 2), 1 otherwise.
+// nil and for --help and --version, 2 for an invalid configuration (the
+// unit does not restart on 2), 1 otherwise.
 func ExitCode(err error) int {
 	switch {
-	case err == nil, errors.Is(err, config.ErrHelp):
+	case err == nil, errors.Is(err, config.ErrHelp), errors.Is(err, config.ErrVersion):
 		return 0
 	case errors.Is(err, config.ErrInvalid):
 		return 2
@@ -41,15 +41,21 @@ func ExitCode(err error) int {
 // Usage goes to stdout, logs to stderr.
 //
 // It returns nil after a clean run, config.ErrHelp after printing the
-// usage, an error wrapping config.ErrInvalid if the configuration (flags,
+// usage, config.ErrVersion after printing the version, an error wrapping config.ErrInvalid if the configuration (flags,
 // environment, the identity files, the etcd TLS files) is invalid, and
 // another error if the daemon cannot run.
 func Main(ctx context.Context, args []string, lookup envflag.LookupFunc, stdout, stderr io.Writer) error {
 	s, err := config.Parse(args, lookup, stdout)
+	if errors.Is(err, config.ErrVersion) {
+		fmt.Fprintf(stdout, "locksmithd version %s\n", version())
+	}
 	if err != nil {
 		return err
 	}
 	log := newLogger(s.LogLevel, stderr, lookup)
+	for _, w := range s.Warnings {
+		log.Warn(w)
+	}
 	cfg, err := machineConfig(s, lookup)
 	if err != nil {
 		return err

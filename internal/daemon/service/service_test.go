@@ -28,6 +28,7 @@ func TestExitCode(t *testing.T) {
 	}{
 		{nil, 0},
 		{config.ErrHelp, 0},
+		{config.ErrVersion, 0},
 		{config.ErrInvalid, 2},
 		{errors.New("etcd down"), 1},
 	} {
