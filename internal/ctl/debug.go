@@ -8,50 +8,31 @@ import (
 	"github.com/spf13/pflag"
 )
 
-// sources records where the global options got their values.
-type sources struct {
-	// cmdLine holds the options given on the command line.
-	cmdLine map[string]bool
-	// found holds the variables that were found set, and not empty, when
-	// looked up.
-	found map[string]bool
+// given returns the names of the flags of fs given on the command line. (It
+// asks each flag whether it changed: a subcommand parses into a flag set of
+// its own, which fs.Visit would not see.)
+func given(fs *pflag.FlagSet) map[string]bool {
+	m := map[string]bool{}
+	fs.VisitAll(func(f *pflag.Flag) { m[f.Name] = f.Changed })
+	return m
 }
 
-// newSources starts recording, after the command line is parsed. (It asks
-// each flag whether it changed: a subcommand parses into a flag set of its
-// own, which fs.Visit would not see.)
-func newSources(fs *pflag.FlagSet) *sources {
-	s := &sources{cmdLine: map[string]bool{}, found: map[string]bool{}}
-	fs.VisitAll(func(f *pflag.Flag) { s.cmdLine[f.Name] = f.Changed })
-	return s
-}
-
-// record returns lookup, noting every variable it finds with a value.
-func (s *sources) record(lookup func(string) (string, bool)) func(string) (string, bool) {
-	return func(name string) (string, bool) {
-		v, ok := lookup(name)
-		if ok && v != "" {
-			s.found[name] = true
-		}
-		return v, ok
-	}
-}
-
-// of says where option flag got its value. envflag.Apply stops at the
-// first variable it finds set, an empty one counting as unset, so the
-// first found name is the one used.
-func (s *sources) of(flag string) string {
-	if s.cmdLine[flag] {
+// source says where the global option flag got its value, as
+// applyEnvironment looked for it: the command line, the process
+// environment, update.conf unless the option is in skipped, or nowhere.
+func (r *run) source(flag string, cmdLine map[string]bool, skipped []string) string {
+	env := environment()
+	if cmdLine[flag] {
 		return "from the command line"
 	}
-	for _, name := range environment().Names(flag) {
-		switch {
-		case !s.found[name]:
-		case isDaemonSetting(name):
-			return "from " + name + " in update.conf"
-		default:
-			return "from " + name
-		}
+	if name, _, ok := env.Source(flag, r.processEnv); ok {
+		return "from " + name
+	}
+	if slices.Contains(skipped, flag) {
+		return "default"
+	}
+	if name, _, ok := env.Source(flag, r.daemonSetting); ok {
+		return "from " + name + " in update.conf"
 	}
 	return "default"
 }
@@ -59,19 +40,20 @@ func (s *sources) of(flag string) string {
 // debugSettings prints, for --debug, every global option with its value
 // and where it came from (passwords hidden), and the update.conf settings
 // left out because another option of their group was given.
-func (r *run) debugSettings(fs *pflag.FlagSet, src *sources, given [][]string) {
+func (r *run) debugSettings(fs *pflag.FlagSet, cmdLine map[string]bool, groups [][]string) {
+	skipped := slices.Concat(groups...)
 	fs.VisitAll(func(f *pflag.Flag) {
 		v := f.Value.String()
 		if f.Name == "etcd-password" && v != "" {
 			v = "(hidden)"
 		}
-		r.debugf("--%s=%s (%s)", f.Name, v, src.of(f.Name))
+		r.debugf("--%s=%s (%s)", f.Name, v, r.source(f.Name, cmdLine, skipped))
 	})
-	for _, group := range given {
+	for _, group := range groups {
 		set := slices.DeleteFunc(slices.Clone(group), func(name string) bool { return !fs.Changed(name) })
 		for _, name := range group {
 			variable := daemonVariable(name)
-			if _, ok := r.daemonSettings()[variable]; ok {
+			if _, ok := r.daemonSetting(variable); ok {
 				r.debugf("%s in update.conf is not used: it belongs with --%s, given as options or LOCKSMITHCTL_ variables",
 					variable, strings.Join(set, ", --"))
 			}

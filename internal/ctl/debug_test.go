@@ -16,6 +16,7 @@ func TestDebugShowsWhereSettingsCameFrom(t *testing.T) {
 	h.confFiles = []string{h.writeFile("update.conf",
 		"LOCKSMITHD_GROUP=from-conf\nLOCKSMITHD_ETCD_USERNAME=locksmith\nLOCKSMITHD_ETCD_PASSWORD_FILE=/etc/pw\n")}
 	h.env["LOCKSMITHCTL_TIMEOUT"] = "7s"
+	h.env["LOCKSMITHCTL_GROUP"] = "" // empty counts as unset
 	for _, args := range [][]string{
 		{"-debug", "status", "--etcd-username", "root", "--etcd-password", "s3cret"},
 		{"status", "--debug", "--etcd-username", "root", "--etcd-password", "s3cret"},

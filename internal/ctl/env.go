@@ -27,21 +27,21 @@ var settingGroups = [][]string{
 func (r *run) applyEnvironment() error {
 	fs := r.root.PersistentFlags()
 	env := environment()
-	src := newSources(fs)
-	if err := env.Apply(fs, src.record(r.processEnv)); err != nil {
+	cmdLine := given(fs)
+	if err := env.Apply(fs, r.processEnv); err != nil {
 		return usageError{err}
 	}
-	var given [][]string // the groups of which an option is set
+	var set [][]string // the groups of which an option is set
 	for _, group := range settingGroups {
 		if slices.ContainsFunc(group, fs.Changed) {
-			given = append(given, group)
+			set = append(set, group)
 		}
 	}
-	if err := env.Apply(fs, src.record(r.daemonSetting), slices.Concat(given...)...); err != nil {
+	if err := env.Apply(fs, r.daemonSetting, slices.Concat(set...)...); err != nil {
 		return usageError{err}
 	}
 	if r.opts.debug {
-		r.debugSettings(fs, src, given)
+		r.debugSettings(fs, cmdLine, set)
 	}
 	return nil
 }
