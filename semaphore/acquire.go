@@ -79,10 +79,11 @@ type waiter struct {
 	// at store revision windowAt (see windowOp), this waiter's key first;
 	// whole when it was the whole queue then. releases are the pending
 	// release requests read with it.
-	window   []queued
-	windowAt int64
-	whole    bool
-	releases []releaseRequest
+	window     []queued
+	windowAt   int64
+	whole      bool
+	releases   []releaseRequest
+	releasesAt int64 // store revision at which releases were read
 	// The semaphore's value as last known, at store revision seen.
 	state State
 	bad   *CorruptError // set when that value is corrupt
@@ -158,7 +159,7 @@ func (w *waiter) locate(ctx context.Context) error {
 	}
 	place := resp.Responses[1].GetResponseTxn()
 	if place.Succeeded {
-		w.releases = s.parseReleases(place.Responses[1].GetResponseRange().Kvs)
+		w.setReleases(resp.Header.Revision, place.Responses[1].GetResponseRange().Kvs)
 		return w.setWindow(place.Responses[0].GetResponseRange().Kvs, resp.Header.Revision, size)
 	}
 	ahead := place.Responses[0].GetResponseRange().Kvs

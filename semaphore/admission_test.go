@@ -24,11 +24,8 @@ func TestNewcomerThatLosesARaceQueues(t *testing.T) {
 	// its second, the first on a value it read, loses to another writer,
 	// which still leaves a slot free.
 	txns := 0
-	newcomer := newT(t, racingClient(t, srv, nil, func(n int) {
-		txns = n
-		if n == 2 {
-			rawPut(t, c, admin.Key(), `{"semaphore":1,"max":3,"holders":["x","y"]}`)
-		}
+	newcomer := newT(t, losingClient(t, srv, &txns, func() {
+		rawPut(t, c, admin.Key(), `{"semaphore":1,"max":3,"holders":["x","y"]}`)
 	}), DefaultGroup)
 	h := Holder{ID: "n", Hostname: "host-n", BootID: "boot-n", Reason: "reboot"}
 	if err := newcomer.Acquire(ctx, h); err != nil {

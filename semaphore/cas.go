@@ -3,6 +3,7 @@ package semaphore
 import (
 	"context"
 	"errors"
+	"fmt"
 
 	pb "go.etcd.io/etcd/api/v3/etcdserverpb"
 	"go.etcd.io/etcd/api/v3/mvccpb"
@@ -54,6 +55,18 @@ type writeRules struct {
 	// ask, when set, returns an operation sent with the reads that answer
 	// a conflict (Release puts its release request there).
 	ask func(sn snapshot) clientv3.Op
+	// answered, when set, is told what a conflict read, and whether a
+	// waiter is queued (the last-waiter key exists); an error ends the
+	// write with it.
+	answered func(sn snapshot, queued bool) error
+}
+
+// yieldedError ends a Release whose request the head of the queue is to
+// apply; rev is the store revision at which the request was put.
+type yieldedError struct{ rev int64 }
+
+func (e *yieldedError) Error() string {
+	return fmt.Sprintf("release request put at revision %d, left to the head of the queue", e.rev)
 }
 
 // mutate applies m to the semaphore with a compare-and-swap, starting from
@@ -92,9 +105,17 @@ func (s *Semaphore) mutate(ctx context.Context, rules writeRules, m mutation) (S
 		if rules.guardQueue {
 			cmps = append(cmps, clientv3.Compare(clientv3.CreateRevision(s.queue), "<", sn.queueRev+1).WithPrefix())
 		}
-		reads := s.readOps(rules.guardQueue)
+		// The else branch: the request asked for first, so that the
+		// reads see it, then the reads, then whether a waiter is queued.
+		var reads []clientv3.Op
 		if rules.ask != nil {
 			reads = append(reads, rules.ask(sn))
+		}
+		readsAt := len(reads)
+		reads = append(reads, s.readOps(rules.guardQueue)...)
+		queuedAt := len(reads)
+		if rules.answered != nil {
+			reads = append(reads, clientv3.OpGet(s.last, clientv3.WithCountOnly()))
 		}
 		c, cancel := wctx(ctx)
 		resp, err := s.client.Txn(c).If(cmps...).Then(append([]clientv3.Op{clientv3.OpPut(s.key, string(val))}, dels...)...).Else(reads...).Commit()
@@ -108,7 +129,12 @@ func (s *Semaphore) mutate(ctx context.Context, rules writeRules, m mutation) (S
 			return next.clone(), nil
 		}
 		raced := sn.fresh
-		sn = s.snapshotFrom(resp.Header.Revision, resp.Responses, rules.guardQueue)
+		sn = s.snapshotFrom(resp.Header.Revision, resp.Responses[readsAt:], rules.guardQueue)
+		if rules.answered != nil {
+			if err := rules.answered(sn, resp.Responses[queuedAt].GetResponseRange().Count > 0); err != nil {
+				return State{}, err
+			}
+		}
 		if !raced {
 			continue
 		}
@@ -151,7 +177,7 @@ func (s *Semaphore) readOps(count bool) []clientv3.Op {
 // rev and remembers the result. Without a count, the snapshot claims an
 // empty queue, which the queue guard verifies.
 func (s *Semaphore) snapshotFrom(rev int64, resps []*pb.ResponseOp, count bool) snapshot {
-	sn := snapshot{seen: rev, fresh: true, releases: s.parseReleases(resps[1].GetResponseRange().Kvs)}
+	sn := snapshot{seen: rev, fresh: true, releases: parseReleases(resps[1].GetResponseRange().Kvs)}
 	if count {
 		sn.queueRev, sn.waiters = rev, resps[2].GetResponseRange().Count
 	}

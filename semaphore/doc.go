@@ -42,14 +42,20 @@
 // writers that collided do not collide again at once.
 //
 // A [Semaphore.Release] that loses a race also leaves a release request,
-// the key <Key()>/releases/<id> whose value is the time the slot was taken,
-// put in the else branch of the failed transaction. Every write of the
-// value, by any Semaphore, gives back the slots of the pending requests it
-// read, provided each holder still has the slot asked for (a request for a
-// slot given back, removed or taken again since is dropped), and deletes
-// them; Release returns once its slot is given back, by its own write or
-// another's, and withdraws its request when it fails. (A request is not
-// bound to a lease: one left by a process that died before it could
+// a key <Key()>/releases/<random> whose value is the holder id and the
+// time its slot was taken, put in the else branch of the failed
+// transaction. Every write of the value, by any Semaphore, gives back the
+// slots of the pending requests it read, provided each holder still has
+// the slot asked for (a request for a slot given back, removed or taken
+// again since is dropped), and deletes them. While waiters are queued, a
+// Release that left its request does not compete with the head of the
+// queue for the key: the head follows the requests, and applies them in
+// the write that admits waiters into the slots freed; the Release watches
+// its request until it is gone (if the head does not apply it within a
+// second, for instance because the head's process died, Release writes
+// itself). Release returns once its slot is given back, by its own write
+// or another's, and withdraws its request when it fails. (A request is
+// not bound to a lease: one left by a process that died before it could
 // withdraw it is applied by the next write, as it asked.) A burst of k
 // simultaneous releases thus costs a few writes, not k rounds of k.
 //
@@ -72,10 +78,11 @@
 //
 // The queue is ordered by the etcd revision that created each waiter key.
 // Waiting is a chain, as in etcd's concurrency.Mutex: the first waiter (the
-// head) watches the semaphore key; every other waiter watches only the
-// deletion of the waiter ahead of it. As soon as slots are free, the head
-// admits, in one compare-and-swap, itself and the waiters behind it in
-// arrival order, as many as there are free slots (at most 60 at a time):
+// head) watches the semaphore key and the release requests; every other
+// waiter watches only the deletion of the waiter ahead of it. As soon as
+// slots are free, the head admits, in one compare-and-swap that also
+// applies the pending release requests, itself and the waiters behind it
+// in arrival order, as many as there are free slots (at most 60 at a time):
 // it writes them into the value with the facts of their waiter keys and
 // the time by its own clock, and deletes their waiter keys. The write
 // requires every admitted waiter key to be still there and, when slots are

@@ -4,14 +4,17 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 
 	"go.etcd.io/etcd/api/v3/mvccpb"
 	clientv3 "go.etcd.io/etcd/client/v3"
 )
 
 // lead fills free slots as soon as there are any, following the semaphore
-// key: the head takes its slot and admits the waiters behind it in one
-// write (see take). It returns nil once the slot is held.
+// key and the release requests: the head applies the requests, takes its
+// slot and admits the waiters behind it in one write (see take). It
+// returns nil once the slot is held.
 func (w *waiter) lead(ctx context.Context) error {
 	var wch clientv3.WatchChan
 	stop := func() {}
@@ -24,24 +27,28 @@ func (w *waiter) lead(ctx context.Context) error {
 			w.leave(ctx)
 			return nil
 		}
-		if st, _, _ := applyReleases(w.state, w.releases); st.Free() > 0 {
-			if err := w.take(ctx); !errors.Is(err, errRaced) {
+		if st, applied, _ := applyReleases(w.state, w.releases); st.Free() > 0 || len(applied) > 0 {
+			held, err := w.take(ctx)
+			if held || err != nil && !errors.Is(err, errRaced) {
 				return err
 			}
 			continue
 		}
 		if wch == nil {
+			// One watch, on the semaphore key and the release requests
+			// (and the last-waiter key between them, ignored).
 			var gap bool
 			var err error
-			if wch, gap, stop, err = w.watch(ctx, w.s.key); err != nil {
+			if wch, gap, stop, err = w.watch(ctx, w.s.key, clientv3.WithRange(clientv3.GetPrefixRangeEnd(releasesPrefix(w.s.key)))); err != nil {
 				return err
 			}
 			if gap {
-				resp, err := w.s.client.Get(ctx, w.s.key)
+				resp, err := w.s.client.Txn(ctx).Then(clientv3.OpGet(w.s.key), w.s.releasesOp()).Commit()
 				if err != nil {
 					return err
 				}
-				w.setState(resp.Header.Revision, resp.Kvs)
+				w.setState(resp.Header.Revision, resp.Responses[0].GetResponseRange().Kvs)
+				w.setReleases(resp.Header.Revision, resp.Responses[1].GetResponseRange().Kvs)
 			}
 			w.settled()
 			continue
@@ -51,32 +58,52 @@ func (w *waiter) lead(ctx context.Context) error {
 			return err
 		}
 		for _, ev := range resp.Events {
-			if ev.Kv.ModRevision <= w.seen {
-				continue
-			}
-			var kvs []*mvccpb.KeyValue
-			if ev.Type == clientv3.EventTypePut {
-				kvs = []*mvccpb.KeyValue{ev.Kv}
-			}
-			w.setState(ev.Kv.ModRevision, kvs)
+			w.apply(ev)
 		}
 	}
+}
+
+// apply records an event of the head's watch: a new value of the
+// semaphore, or a release request put or deleted. Events already reflected
+// in the last reads are skipped.
+func (w *waiter) apply(ev *clientv3.Event) {
+	key, rev := string(ev.Kv.Key), ev.Kv.ModRevision
+	switch {
+	case key == w.s.key && rev > w.seen:
+		var kvs []*mvccpb.KeyValue
+		if ev.Type == clientv3.EventTypePut {
+			kvs = []*mvccpb.KeyValue{ev.Kv}
+		}
+		w.setState(rev, kvs)
+	case strings.HasPrefix(key, releasesPrefix(w.s.key)) && rev > w.releasesAt:
+		w.releases = slices.DeleteFunc(w.releases, func(r releaseRequest) bool { return r.key == key })
+		if ev.Type == clientv3.EventTypePut && len(w.releases) < maxReleases {
+			w.releases = append(w.releases, parseRequest(ev.Kv))
+		}
+	}
+}
+
+// setReleases records the release requests read at store revision rev.
+func (w *waiter) setReleases(rev int64, kvs []*mvccpb.KeyValue) {
+	w.releases, w.releasesAt = parseReleases(kvs), rev
 }
 
 // take writes, with one compare-and-swap, a value in which the pending
 // release requests are applied and the head and the waiters behind it in
 // its window hold slots, in arrival order, as many as there are free slots
-// (at most maxBatch), and deletes their waiter keys; each of the others learns that it holds a slot when the
-// waiter ahead of it leaves. The write requires the value to be the one
-// known and every admitted waiter key to be still there; when slots are
-// left after the whole queue as the head read it, also that no waiter
-// came since. Waiters whose id
-// holds a slot already are admitted without a new slot, and keys whose
-// value is no valid id (not written by this package) are deleted without
-// one. take returns nil when the head holds its slot; errRaced when the
-// write lost to another (the value and the window have been read again);
-// errAdmitted or errDequeued when the head's own key is gone.
-func (w *waiter) take(ctx context.Context) error {
+// (at most maxBatch), and deletes their waiter keys; each of the others
+// learns that it holds a slot when the waiter ahead of it leaves. The
+// write requires the value to be the one known, every request applied and
+// every admitted waiter key to be still there; when slots are left after
+// the whole queue as the head read it, also that no waiter came since.
+// Waiters whose id holds a slot already are admitted without a new slot,
+// and keys whose value is no valid id (not written by this package) are
+// deleted without one. take reports whether the head holds its slot (when
+// no slot is free, it only applies the requests). It returns errRaced when
+// the write lost to another (the value, the window and the requests have
+// been read again), errAdmitted or errDequeued when the head's own key is
+// gone.
+func (w *waiter) take(ctx context.Context) (bool, error) {
 	s := w.s
 	next, cmps, dels := applyReleases(w.state, w.releases)
 	free := next.Free()
@@ -94,6 +121,9 @@ func (w *waiter) take(ctx context.Context) error {
 		cmps = append(cmps, clientv3.Compare(clientv3.CreateRevision(q.key), "=", q.rev))
 		dels = append(dels, clientv3.OpDelete(q.key))
 	}
+	if admitted > 0 {
+		dels = append(dels, s.forgetLast(w.window[admitted-1].key))
+	}
 	if free > 0 && w.whole && admitted == len(w.window) {
 		// Slots are left after every waiter known: require that no
 		// waiter came since (each puts the last-waiter key), or read the
@@ -102,31 +132,36 @@ func (w *waiter) take(ctx context.Context) error {
 	}
 	val, err := encodeValue(next)
 	if err != nil {
-		return err
+		return false, err
 	}
 	if err := ctx.Err(); err != nil {
-		return err
+		return false, err
 	}
 	size := w.windowSize()
 	c, cancel := wctx(ctx)
 	resp, err := s.client.Txn(c).
 		If(cmps...).
-		Then(append([]clientv3.Op{clientv3.OpPut(s.key, string(val)), s.forgetLast(w.window[admitted-1].key)}, dels...)...).
+		Then(append([]clientv3.Op{clientv3.OpPut(s.key, string(val))}, dels...)...).
 		Else(clientv3.OpGet(s.key), w.windowOp(size), s.releasesOp()).
 		Commit()
 	cancel()
 	if err != nil {
-		return fmt.Errorf("take slot: %w", err)
+		return false, fmt.Errorf("take slot: %w", err)
 	}
 	if resp.Succeeded {
 		next.Revision = resp.Header.Revision
 		s.remember(snapshot{state: next, seen: next.Revision}) // queue unknown: claim empty, verified later
-		return nil
+		if admitted > 0 {
+			return true, nil
+		}
+		w.state, w.seen = next, next.Revision
+		w.releases, w.releasesAt = nil, next.Revision
+		return false, nil
 	}
 	w.setState(resp.Header.Revision, resp.Responses[0].GetResponseRange().Kvs)
-	w.releases = s.parseReleases(resp.Responses[2].GetResponseRange().Kvs)
+	w.setReleases(resp.Header.Revision, resp.Responses[2].GetResponseRange().Kvs)
 	if err := w.setWindow(resp.Responses[1].GetResponseRange().Kvs, resp.Header.Revision, size); err != nil {
-		return err
+		return false, err
 	}
-	return errRaced
+	return false, errRaced
 }

@@ -335,6 +335,30 @@ func racingClient(t testing.TB, srv *embedetcd.Server, rc *requestCounter, befor
 	return c
 }
 
+// losingClient returns a client of srv whose second transaction (for a
+// fresh Semaphore, its first compare-and-swap on a value it read) is
+// preceded by write, so that it loses a race; txns counts its
+// transactions.
+func losingClient(t testing.TB, srv *embedetcd.Server, txns *int, write func()) *clientv3.Client {
+	return racingClient(t, srv, nil, func(n int) {
+		*txns = n
+		if n == 2 {
+			write()
+		}
+	})
+}
+
+// rewrite puts the bytes stored in key again: a write that changes
+// nothing but the key's revision.
+func rewrite(t testing.TB, c *clientv3.Client, key string) {
+	raw, _ := rawGet(t, c, key)
+	rawPut(t, c, key, string(raw))
+}
+
+// withHeadWait sets how long a Release waits for the head to apply its
+// request.
+func withHeadWait(d time.Duration) Option { return func(o *options) { o.headWait = d } }
+
 // withBackedOff runs f before each back-off after a lost race.
 func withBackedOff(f func(n int, d time.Duration)) Option {
 	return func(o *options) { o.backedOff = f }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"strings"
 	"time"
 
@@ -14,6 +15,10 @@ import (
 // maxReleases bounds the number of release requests one write applies
 // (it deletes their keys; see maxBatch).
 const maxReleases = 60
+
+// defaultHeadWait bounds how long a Release that left a release request
+// waits for the head of the queue to apply it before it writes itself.
+const defaultHeadWait = time.Second
 
 // Release gives back the slot of id. It returns an error wrapping
 // ErrNotHolder when id holds no slot (nothing is written), ErrInvalidID, a
@@ -35,13 +40,31 @@ func (s *Semaphore) Release(ctx context.Context, id string) error {
 
 // release is Release without the error context.
 func (s *Semaphore) release(ctx context.Context, id string) error {
-	var asked *Holder // the slot of the last release request sent
-	pending := false  // a request was sent for a slot held in a value read during this call
-	_, err := s.mutate(ctx, writeRules{ask: func(sn snapshot) clientv3.Op {
-		h, _ := sn.state.Holder(id)
-		asked, pending = &h, pending || sn.fresh
-		return clientv3.OpPut(s.releaseKey(id), formatAt(h.AcquiredAt))
-	}}, func(sn snapshot) (State, error) {
+	key := releasesPrefix(s.key) + fmt.Sprintf("%016x", rand.Uint64()) // this call's request
+	var asked *Holder                                                  // the slot of the last request sent
+	pending := false                                                   // a request was sent for a slot held in a value read during this call
+	rules := writeRules{
+		ask: func(sn snapshot) clientv3.Op {
+			h, _ := sn.state.Holder(id)
+			asked, pending = &h, pending || sn.fresh
+			return clientv3.OpPut(key, requestValue(id, h))
+		},
+		// The value read with the request put: if it holds the slot
+		// asked for, the request is pending. While waiters are queued,
+		// the head applies it: wait for that rather than compete with
+		// the head for the key.
+		answered: func(sn snapshot, queued bool) error {
+			if h, ok := sn.state.Holder(id); !ok || formatAt(h.AcquiredAt) != formatAt(asked.AcquiredAt) {
+				return nil
+			}
+			pending = true
+			if queued {
+				return &yieldedError{rev: sn.seen}
+			}
+			return nil
+		},
+	}
+	m := func(sn snapshot) (State, error) {
 		st, err := sn.valid()
 		if err != nil {
 			return State{}, err
@@ -53,23 +76,55 @@ func (s *Semaphore) release(ctx context.Context, id string) error {
 			return State{}, errNoWrite // another write applied the request
 		}
 		return State{}, ErrNotHolder
-	})
-	if err != nil && asked != nil && s.withdraw(ctx, id, *asked) && !errors.Is(err, ErrNotHolder) {
+	}
+	_, err := s.mutate(ctx, rules, m)
+	var y *yieldedError
+	if errors.As(err, &y) {
+		if err = s.awaitApplied(ctx, key, y.rev); errors.Is(err, errNotApplied) {
+			rules.answered = nil
+			_, err = s.mutate(ctx, rules, m)
+		}
+	}
+	if err != nil && asked != nil && s.withdraw(ctx, key, id, *asked) && !errors.Is(err, ErrNotHolder) {
 		return nil
 	}
 	return err
 }
 
-// withdraw deletes the release request of id for the slot h, even when
-// ctx has ended, so that no later write applies it after Release failed.
-// It reports whether the request was gone and the slot is no longer held:
-// another write gave it back.
-func (s *Semaphore) withdraw(ctx context.Context, id string, h Holder) bool {
+// errNotApplied reports that a release request was not applied in time.
+var errNotApplied = errors.New("release request not applied")
+
+// awaitApplied waits until the release request key, put at store revision
+// rev, is deleted: applied, or dropped because its slot is no longer held.
+// It fails with errNotApplied after the head wait (defaultHeadWait) or
+// when the watch ends, with ctx.Err() when ctx ends.
+func (s *Semaphore) awaitApplied(ctx context.Context, key string, rev int64) error {
+	wctx, cancel := context.WithTimeoutCause(clientv3.WithRequireLeader(ctx), s.opts.headWait, errNotApplied)
+	defer cancel()
+	// From rev+1: a deletion since the request was put is replayed.
+	for resp := range s.client.Watch(wctx, key, clientv3.WithRev(rev+1), clientv3.WithFilterPut()) {
+		if len(resp.Events) > 0 {
+			return nil
+		}
+		if resp.Canceled || resp.Err() != nil {
+			break
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return errNotApplied
+}
+
+// withdraw deletes the release request key of id for the slot h, even
+// when ctx has ended, so that no later write applies it after Release
+// failed. It reports whether the request was gone and the slot is no
+// longer held: another write gave it back.
+func (s *Semaphore) withdraw(ctx context.Context, key, id string, h Holder) bool {
 	c, cancel := wctx(ctx)
 	defer cancel()
-	key := s.releaseKey(id)
 	resp, err := s.client.Txn(c).
-		If(clientv3.Compare(clientv3.Value(key), "=", formatAt(h.AcquiredAt))).
+		If(clientv3.Compare(clientv3.Value(key), "=", requestValue(id, h))).
 		Then(clientv3.OpDelete(key)).
 		Else(clientv3.OpGet(s.key)).
 		Commit()
@@ -85,16 +140,19 @@ func (s *Semaphore) withdraw(ctx context.Context, id string, h Holder) bool {
 }
 
 // releaseRequest asks that whoever writes the value next give back the
-// slot of id taken at the time at (formatted by formatAt).
+// slot of id taken at the time at (formatted by formatAt). Its key is
+// releasesPrefix(key)+<random>, one per Release call, and its value
+// "<id> <at>" (ids contain no white space).
 type releaseRequest struct {
 	key, id, at string
 }
 
-// releasesPrefix returns the prefix of the release request keys of the
-// semaphore in key; the request of id is releasesPrefix(key)+id.
-func releasesPrefix(key string) string { return key + "/releases/" }
+// requestValue is the value of a release request for the slot h of id.
+func requestValue(id string, h Holder) string { return id + " " + formatAt(h.AcquiredAt) }
 
-func (s *Semaphore) releaseKey(id string) string { return releasesPrefix(s.key) + id }
+// releasesPrefix returns the prefix of the release request keys of the
+// semaphore in key.
+func releasesPrefix(key string) string { return key + "/releases/" }
 
 // releasesOp reads the pending release requests, oldest first.
 func (s *Semaphore) releasesOp() clientv3.Op {
@@ -102,12 +160,18 @@ func (s *Semaphore) releasesOp() clientv3.Op {
 		clientv3.WithSort(clientv3.SortByCreateRevision, clientv3.SortAscend))
 }
 
+// parseRequest parses a release request key; a value that is not "<id>
+// <at>" yields a request that matches no slot, dropped by the next write.
+func parseRequest(kv *mvccpb.KeyValue) releaseRequest {
+	id, at, _ := strings.Cut(string(kv.Value), " ")
+	return releaseRequest{key: string(kv.Key), id: id, at: at}
+}
+
 // parseReleases parses the result of releasesOp.
-func (s *Semaphore) parseReleases(kvs []*mvccpb.KeyValue) []releaseRequest {
+func parseReleases(kvs []*mvccpb.KeyValue) []releaseRequest {
 	var reqs []releaseRequest
 	for _, kv := range kvs {
-		key := string(kv.Key)
-		reqs = append(reqs, releaseRequest{key: key, id: strings.TrimPrefix(key, releasesPrefix(s.key)), at: string(kv.Value)})
+		reqs = append(reqs, parseRequest(kv))
 	}
 	return reqs
 }
@@ -124,7 +188,7 @@ func applyReleases(st State, reqs []releaseRequest) (State, []clientv3.Cmp, []cl
 	for _, r := range reqs {
 		if h, ok := st.Holder(r.id); ok && formatAt(h.AcquiredAt) == r.at {
 			st = st.withoutHolder(r.id)
-			cmps = append(cmps, clientv3.Compare(clientv3.Value(r.key), "=", r.at))
+			cmps = append(cmps, clientv3.Compare(clientv3.Value(r.key), "=", requestValue(r.id, h)))
 		}
 		dels = append(dels, clientv3.OpDelete(r.key))
 	}

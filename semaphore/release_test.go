@@ -14,14 +14,9 @@ import (
 // loserT returns a Semaphore whose second transaction (its first
 // compare-and-swap on a value it read) loses to a write of the very bytes
 // already stored, and which runs backedOff before backing off.
-func loserT(t *testing.T, srv *embedetcd.Server, c *clientv3.Client, backedOff func(n int, d time.Duration)) *Semaphore {
-	key := Key(DefaultGroup)
-	return newT(t, racingClient(t, srv, nil, func(n int) {
-		if n == 2 {
-			raw, _ := rawGet(t, c, key)
-			rawPut(t, c, key, string(raw))
-		}
-	}), DefaultGroup, withBackedOff(backedOff))
+func loserT(t *testing.T, srv *embedetcd.Server, c *clientv3.Client, backedOff func(n int, d time.Duration), opts ...Option) *Semaphore {
+	lose := losingClient(t, srv, new(int), func() { rewrite(t, c, Key(DefaultGroup)) })
+	return newT(t, lose, DefaultGroup, append(opts, withBackedOff(backedOff))...)
 }
 
 // twoHoldersT makes a and b hold the two slots of the default group.
@@ -128,5 +123,60 @@ func TestBackoffDelayIsJitteredAndBounded(t *testing.T) {
 		if d := backoffDelay(n, func() float64 { return 0.5 }); d != ceiling/2 {
 			t.Errorf("backoffDelay(%d) with draw 0.5 = %s, want %s", n, d, ceiling/2)
 		}
+	}
+}
+
+func TestReleaseLeftToTheHeadOfTheQueue(t *testing.T) {
+	srv, c := etcdT(t)
+	ctx := ctxT(t)
+	admin := heldT(t, c, "h")
+	waiting := queueT(ctx, t, admin, newT(t, c, DefaultGroup), "w")
+	start, err := admin.Get(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The releaser reads, then loses its compare-and-swap: with a waiter
+	// queued, it leaves its request to the head and waits for it as long
+	// as it takes.
+	txns := 0
+	lose := losingClient(t, srv, &txns, func() { rewrite(t, c, admin.Key()) })
+	releaser := newT(t, lose, DefaultGroup, withHeadWait(time.Hour))
+	if err := releaser.Release(ctx, "h"); err != nil {
+		t.Fatal(err)
+	}
+	if err := result(t, waiting); err != nil {
+		t.Fatal(err)
+	}
+	if txns != 2 {
+		t.Errorf("Release sent %d transactions, want 2 (a read and the race it lost)", txns)
+	}
+	states := history(t, admin, start.Revision+1)
+	if len(states) != 2 || !slices.Equal(holderIDs(states[1]), []string{"w"}) {
+		t.Fatalf("values %v, want the foreign write, then one write giving h's slot to w", states)
+	}
+	onlySemaphoreKey(t, c, "the release and the admission")
+}
+
+func TestReleaseLeftToADeadHeadIsWrittenByTheReleaser(t *testing.T) {
+	srv, c := etcdT(t)
+	ctx := ctxT(t)
+	admin := heldT(t, c, "h")
+	// A waiter whose process is gone but whose key is still there.
+	dead := admin.queue + "dead-1"
+	rawPut(t, c, dead, "d")
+	rawPut(t, c, admin.last, dead)
+	// It leaves its request to the head (it does not back off as after
+	// an ordinary lost race), which does not apply it; it then writes.
+	releaser := loserT(t, srv, c, func(int, time.Duration) { t.Error("backed off instead of waiting for the head") },
+		withHeadWait(time.Millisecond))
+	if err := releaser.Release(ctx, "h"); err != nil {
+		t.Fatal(err)
+	}
+	st, err := admin.Get(ctx)
+	if err != nil || len(st.Holders) != 0 {
+		t.Fatalf("holders %q, %v; want none", holderIDs(st), err)
+	}
+	if keys := allKeys(t, c); !slices.Equal(keys, []string{admin.Key(), admin.last, dead}) {
+		t.Fatalf("keys %q, want the semaphore and the dead waiter's keys only", keys)
 	}
 }

@@ -19,6 +19,7 @@ const writeTimeout = 10 * time.Second
 type options struct {
 	now       func() time.Time
 	waiterTTL int
+	headWait  time.Duration // see defaultHeadWait
 	// Test hooks, when set: wrapWatch may replace the channel of a
 	// waiter's watch; settled runs when a waiter waits for an event, its
 	// watch confirmed and its checks done; backedOff runs before the
@@ -64,7 +65,7 @@ type Semaphore struct {
 // New returns a handle on the semaphore of group, using client. It does
 // not contact etcd; the key is created by the first write.
 func New(client *clientv3.Client, group string, opts ...Option) *Semaphore {
-	o := options{now: time.Now, waiterTTL: defaultWaiterTTL}
+	o := options{now: time.Now, waiterTTL: defaultWaiterTTL, headWait: defaultHeadWait}
 	for _, opt := range opts {
 		opt(&o)
 	}
