@@ -27,7 +27,7 @@ func (r *run) commands() *cobra.Command {
 let at most "max" machines of a group reboot at once.
 
 Every global option may also be set as LOCKSMITHCTL_<OPTION> in the
-environment. Options not set either way fall back to locksmithd's
+environment (an empty variable counts as unset). Options not set either way fall back to locksmithd's
 LOCKSMITHD_<OPTION> settings in update.conf (endpoint, group, TLS files and
 credentials), so that both talk to the same semaphore. Settings that belong
 together come from one place: if any of --etcd-username, --etcd-password and

@@ -45,7 +45,7 @@ func (o *options) register(fs *pflag.FlagSet) {
 	fs.DurationVar(&o.timeout, "timeout", defaultTimeout, "time limit of connecting, of each etcd or D-Bus request and of the wait for a free slot; 0 means none (connecting to etcd still gives up after 5s)")
 	fs.BoolVar(&o.json, "json", false, "print JSON instead of text (status, set-max, repair, remove-stale)")
 	fs.StringVar(&o.dbusAddress, "dbus-address", defaultDBusAddress, "D-Bus system bus address (reboot, send-need-reboot)")
-	fs.BoolVar(&o.debug, "debug", false, "print on stderr the value of every option and where it came from (as old locksmithctl's -debug, diagnostics on stderr)")
+	fs.BoolVar(&o.debug, "debug", false, "print every option's value and where it came from on stderr (old locksmithctl's -debug)")
 }
 
 // etcdConfig returns the etcd connection settings of o.
