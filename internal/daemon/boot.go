@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/flatcar/locksmith/internal/clock"
 	"github.com/flatcar/locksmith/semaphore"
@@ -22,7 +23,7 @@ func (m *Machine) afterBoot(ctx context.Context) error {
 		return err
 	})
 	if err != nil {
-		return m.skipped(ctx, "check etcd for a slot held by this machine", err)
+		return m.skipped(ctx, "check etcd for a slot held by this machine", err, false)
 	}
 	h, held := st.Holder(m.cfg.MachineID)
 	switch {
@@ -40,11 +41,11 @@ func (m *Machine) afterBoot(ctx context.Context) error {
 	}
 	m.log.Info("this machine rebooted while holding a slot; running the post-reboot checks before releasing it", holderAttr(h))
 	m.setSlot(slotKept, h)
-	if err := m.postRebootChecks(ctx); err != nil {
+	if err := m.postRebootChecks(ctx, func(status string) { m.enter(StateCheckingHealth, status) }); err != nil {
 		if ctx.Err() != nil {
 			return context.Cause(ctx)
 		}
-		msg := fmt.Sprintf("post-reboot checks failed: %v; KEEPING the reboot slot so that the rollout halts (fix this node, then run: locksmithctl unlock %s)", err, m.cfg.MachineID)
+		msg := m.keepMessage(err)
 		m.log.Error(msg, holderAttr(h))
 		m.healthFailure, _, _ = strings.Cut(err.Error(), "\n")
 		m.enter(StateHealthFailed, msg)
@@ -54,30 +55,49 @@ func (m *Machine) afterBoot(ctx context.Context) error {
 	return m.releaseAfterBoot(ctx, "post-reboot checks passed")
 }
 
-// releaseAfterBoot releases the slot found at start: retried until it
-// works with strategy etcd-lock, tried once (bounded) otherwise.
+// keepMessage says that the post-reboot checks failed with err and that
+// the slot is kept.
+func (m *Machine) keepMessage(err error) string {
+	return fmt.Sprintf("post-reboot checks failed: %v; KEEPING the reboot slot so that the rollout halts (fix this node, then run: locksmithctl unlock %s)", err, m.cfg.MachineID)
+}
+
+// releaseAfterBoot releases the slot found at start, with the retries of
+// persist.
 func (m *Machine) releaseAfterBoot(ctx context.Context, why string) error {
 	err := m.persist(ctx, "release the reboot slot", func(ctx context.Context) error { return m.releaseSlot(ctx, why) })
 	if err != nil {
-		return m.skipped(ctx, "release the reboot slot", err)
+		return m.skipped(ctx, "release the reboot slot", err, true)
 	}
 	return nil
 }
 
+// OffRetryTimeout bounds how long a machine of strategy off retries, at
+// start, to read the semaphore and to release a slot it holds, before it
+// gives up (loudly) and Run returns.
+const OffRetryTimeout = 5 * time.Minute
+
 // persist runs op, which talks to etcd, with a context bounded by
-// ProbeTimeout. With strategy etcd-lock it retries with back-off until op
-// succeeds or ctx ends (the daemon cannot go on without etcd); with the
-// other strategies it tries once.
+// ProbeTimeout, and retries it with back-off from RetryInitial to RetryMax:
+// with strategy etcd-lock until it succeeds or ctx ends (the daemon cannot
+// go on without etcd), with strategy off until OffRetryTimeout has passed
+// (the last try starts then at the latest). With strategy reboot it tries
+// once: the retries run in the background (see settleLater).
 func (m *Machine) persist(ctx context.Context, what string, op func(context.Context) error) error {
 	b := backoff{initial: m.cfg.RetryInitial, max: m.cfg.RetryMax}
+	deadline := m.clock.Now().Add(OffRetryTimeout)
 	for {
-		octx, cancel := clock.WithTimeout(ctx, m.clock, m.cfg.ProbeTimeout)
-		err := op(octx)
-		cancel()
-		if err == nil || m.cfg.Strategy != strategy.EtcdLock || ctx.Err() != nil {
+		err := m.probe(ctx, op)
+		if err == nil || ctx.Err() != nil || m.cfg.Strategy == strategy.Reboot {
 			return err
 		}
 		d := b.delay()
+		if m.cfg.Strategy == strategy.Off {
+			left := deadline.Sub(m.clock.Now())
+			if left <= 0 {
+				return err
+			}
+			d = min(d, left)
+		}
 		m.log.Warn("cannot "+what+"; retrying", "error", err, "retry_in", d)
 		m.enter(StateStarting, fmt.Sprintf("cannot %s, retrying in %s: %v", what, d, err))
 		if err := clock.Sleep(ctx, m.clock, d); err != nil {
@@ -86,14 +106,31 @@ func (m *Machine) persist(ctx context.Context, what string, op func(context.Cont
 	}
 }
 
-// skipped handles a failed start-up step: ctx's end is returned; with
-// strategies reboot and off, where etcd is optional, the failure is a
-// warning and the machine goes on.
-func (m *Machine) skipped(ctx context.Context, what string, err error) error {
+// probe runs op with a context bounded by ProbeTimeout.
+func (m *Machine) probe(ctx context.Context, op func(context.Context) error) error {
+	pctx, cancel := clock.WithTimeout(ctx, m.clock, m.cfg.ProbeTimeout)
+	defer cancel()
+	return op(pctx)
+}
+
+// skipped handles a start-up step that failed for good (with strategies
+// reboot and off; etcd-lock retries until ctx ends): ctx's end is
+// returned; otherwise the machine goes on. Strategy off gives up with an
+// error in the log naming the command that frees the slot; strategy reboot
+// warns and hands the work over to settleLater, checked telling whether the
+// post-reboot checks have passed already.
+func (m *Machine) skipped(ctx context.Context, what string, err error, checked bool) error {
 	if ctx.Err() != nil {
 		return context.Cause(ctx)
 	}
-	m.log.Warn(fmt.Sprintf("strategy %s: cannot %s; going on without (if this machine holds a slot, free it with: locksmithctl unlock %s)",
+	if m.cfg.Strategy == strategy.Off {
+		m.log.Error(fmt.Sprintf("strategy off: cannot %s, gave up after %s; if this machine holds a reboot slot, free it with: locksmithctl unlock %s",
+			what, OffRetryTimeout, m.cfg.MachineID), "error", err)
+		return nil
+	}
+	m.log.Warn(fmt.Sprintf("strategy %s: cannot %s; retrying in the background while the daemon goes on (if this machine holds a slot and it stays taken, free it with: locksmithctl unlock %s)",
 		m.cfg.Strategy, what, m.cfg.MachineID), "error", err)
+	m.setSlot(slotNone, semaphore.Holder{}) // the background owns it now
+	m.background.Go(func() { m.settleLater(ctx, checked) })
 	return nil
 }

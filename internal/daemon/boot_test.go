@@ -148,11 +148,18 @@ func TestKeptSlotIsReusedForTheNextReboot(t *testing.T) {
 	n.holds("m1", "boot-0")
 }
 
-func TestStrategyOffReleasesAndExits(t *testing.T) {
+// offNode returns a node of strategy off that rebooted holding a slot.
+func offNode(t *testing.T) *node {
+	t.Helper()
 	n := newNode(t)
 	heldFromLastBoot(t, n)
 	n.cfg.Strategy = strategy.Off
 	n.deps.Updates, n.deps.Rebooter = nil, nil
+	return n
+}
+
+func TestStrategyOffReleasesAndExits(t *testing.T) {
+	n := offNode(t)
 	n.start()
 	if err := n.wait(); err != nil {
 		t.Fatal(err)
@@ -207,6 +214,73 @@ func TestStrategyRebootWithUnreachableEtcd(t *testing.T) {
 	n.logged("level=WARN", "strategy reboot: cannot check etcd for a slot held by this machine", "locksmithctl unlock m1")
 	n.upd.set(true, nil)
 	n.rebootCalled()
+}
+
+// With strategy reboot, a slot that cannot be released at start because
+// etcd does not answer is released later, in the background, after the
+// post-reboot checks, while the daemon goes on: a brief outage at boot
+// must not leak the slot.
+func TestStrategyRebootReleasesInTheBackground(t *testing.T) {
+	n := newNode(t)
+	heldFromLastBoot(t, n)
+	n.cfg.Strategy = strategy.Reboot
+	n.cfg.PostRebootChecks = []string{"health"}
+	etcd := n.cutEtcd()
+	n.start()
+	n.advance(daemon.DefaultProbeTimeout) // the read at start times out
+	n.rec.waitState(t, daemon.StateIdle)  // and the daemon goes on
+	n.advance(daemon.DefaultRetryInitial)
+	n.advance(daemon.DefaultProbeTimeout) // the first retry times out
+	etcd.isDown.Store(false)
+	n.advance(2 * daemon.DefaultRetryInitial)
+	n.waitHolders("the slot released", func(hs []semaphore.Holder) bool { return len(hs) == 0 })
+	n.logged("level=WARN", "strategy reboot: cannot check etcd for a slot held by this machine", "retrying in the background")
+	n.logged("level=DEBUG", "still cannot", "retry_in=20s")
+	n.logged("level=INFO", "released the reboot slot", "holder.id=m1")
+	if cmd := <-n.run.calls; cmd != "health" {
+		t.Fatalf("ran %q, want the post-reboot check before the release", cmd)
+	}
+	// The daemon went on meanwhile.
+	n.upd.set(true, nil)
+	n.rebootCalled()
+}
+
+// With strategy off, the release at start is retried for a bounded time;
+// here etcd comes back in time.
+func TestStrategyOffRetriesTheRelease(t *testing.T) {
+	n := offNode(t)
+	etcd := n.cutEtcd()
+	n.start()
+	n.advance(daemon.DefaultProbeTimeout)
+	etcd.isDown.Store(false)
+	n.advance(daemon.DefaultRetryInitial)
+	if err := n.wait(); err != nil {
+		t.Fatal(err)
+	}
+	n.free()
+	n.logged("level=INFO", "released the reboot slot")
+}
+
+// With strategy off, the release at start is given up after
+// OffRetryTimeout, loudly, naming the command that frees the slot.
+func TestStrategyOffGivesUpLoudly(t *testing.T) {
+	n := offNode(t)
+	n.cfg.ProbeTimeout, n.cfg.RetryInitial, n.cfg.RetryMax = time.Minute, time.Minute, time.Minute
+	n.cutEtcd()
+	n.start()
+	// Tries at 0, 2m and 4m, each timing out after 1m, with 1m between:
+	// the time is up after the third.
+	for range 5 {
+		n.advance(time.Minute)
+	}
+	if err := n.wait(); err != nil {
+		t.Fatal(err)
+	}
+	if got := n.clk.Now().Sub(epoch); got != 5*time.Minute {
+		t.Fatalf("gave up after %s, want 5m", got)
+	}
+	n.logged("level=ERROR", "strategy off: cannot check etcd for a slot held by this machine", "locksmithctl unlock m1")
+	n.holds("m1", "boot-0")
 }
 
 func TestStrategyRebootWithoutLock(t *testing.T) {

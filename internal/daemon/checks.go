@@ -11,16 +11,17 @@ import (
 // postRebootChecks runs the post-reboot checks until all pass in one round,
 // retrying failed rounds with back-off while the next round would start
 // before PostRebootTimeout has passed since the first. A check still
-// running at that time is stopped. It returns nil when a round passed, the
-// last failure when time ran out, or ctx's cause.
-func (m *Machine) postRebootChecks(ctx context.Context) error {
+// running at that time is stopped. Progress is reported to report. It
+// returns nil when a round passed, the last failure when time ran out, or
+// ctx's cause.
+func (m *Machine) postRebootChecks(ctx context.Context, report func(status string)) error {
 	if len(m.cfg.PostRebootChecks) == 0 {
 		return nil
 	}
 	deadline := m.clock.Now().Add(m.cfg.PostRebootTimeout)
 	b := backoff{initial: m.cfg.RetryInitial, max: max(DefaultCheckRetryMax, m.cfg.RetryInitial)}
 	for round := 1; ; round++ {
-		m.enter(StateCheckingHealth, fmt.Sprintf("running post-reboot checks (round %d); the reboot slot is released once they pass", round))
+		report(fmt.Sprintf("running post-reboot checks (round %d); the reboot slot is released once they pass", round))
 		err := m.checkRound(ctx, deadline)
 		if err == nil {
 			m.log.Info("post-reboot checks passed", "round", round)
@@ -34,7 +35,7 @@ func (m *Machine) postRebootChecks(ctx context.Context) error {
 			return fmt.Errorf("%w (not passed within the post-reboot timeout of %s, %d rounds)", err, m.cfg.PostRebootTimeout, round)
 		}
 		m.log.Warn("post-reboot check failed; retrying", "error", err, "round", round, "retry_in", d)
-		m.enter(StateCheckingHealth, fmt.Sprintf("post-reboot checks failed (round %d), retrying in %s: %v", round, d, err))
+		report(fmt.Sprintf("post-reboot checks failed (round %d), retrying in %s: %v", round, d, err))
 		if err := clock.Sleep(ctx, m.clock, d); err != nil {
 			return err
 		}

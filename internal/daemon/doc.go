@@ -13,10 +13,13 @@
 //     checks never pass, the slot is kept, so that the rollout halts on a
 //     bad update, and the machine says so: as long as it keeps that slot,
 //     every status begins with the failure (its first line) and is
-//     logged as an error. This
-//     happens whatever the strategy; with strategies reboot and off the
-//     semaphore is read with a bounded timeout only, and an unreachable etcd
-//     is a warning, not an error.
+//     logged as an error. This happens whatever the strategy. Reading and releasing retry with
+//     back-off while etcd does not answer: with strategy etcd-lock until
+//     they succeed; with strategy off for up to [OffRetryTimeout], after
+//     which the machine gives up with an error naming locksmithctl unlock;
+//     with strategy reboot the machine goes on after one try and retries
+//     in the background (checks included) until the slot is released, it
+//     turns out to hold none, or Run's context ends.
 //  2. Strategy off ends here: Run returns nil.
 //  3. It waits until the [UpdateSource] says a reboot is needed.
 //  4. It waits for the reboot window, holding no slot.

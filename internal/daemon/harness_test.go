@@ -414,6 +414,60 @@ func (n *node) free() {
 
 var errTest = errors.New("test failure")
 
+// waitHolders waits, watching the semaphore's key, until ok accepts its
+// holders.
+func (n *node) waitHolders(what string, ok func([]semaphore.Holder) bool) {
+	n.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), patience)
+	defer cancel()
+	watch := n.client.Watch(ctx, semaphore.Key(n.cfg.Group))
+	for {
+		if ok(n.holders()) {
+			return
+		}
+		select {
+		case <-watch:
+		case <-ctx.Done():
+			n.t.Fatalf("the semaphore never showed %s; holders %+v; log:\n%s", what, n.holders(), n.logs.String())
+		}
+	}
+}
+
+// outage is a Lock that is the node's real semaphore while up, and a
+// semaphore on an etcd that never answers (see silentEtcd) while down.
+type outage struct {
+	up, down daemon.Lock
+	isDown   atomic.Bool
+}
+
+// cutEtcd makes the node's Lock an outage, down until restored.
+func (n *node) cutEtcd() *outage {
+	c := silentEtcd(n.t)
+	o := &outage{up: n.deps.Lock, down: daemon.EtcdLock{Semaphore: semaphore.New(c, n.cfg.Group), Client: c}}
+	o.isDown.Store(true)
+	n.deps.Lock = o
+	return o
+}
+
+func (o *outage) lock() daemon.Lock {
+	if o.isDown.Load() {
+		return o.down
+	}
+	return o.up
+}
+
+func (o *outage) Get(ctx context.Context) (semaphore.State, error) { return o.lock().Get(ctx) }
+func (o *outage) Acquire(ctx context.Context, h semaphore.Holder) error {
+	return o.lock().Acquire(ctx, h)
+}
+func (o *outage) Release(ctx context.Context, id string) error { return o.lock().Release(ctx, id) }
+func (o *outage) RemoveStale(ctx context.Context, maxAge time.Duration, by, reason string) (semaphore.Holder, error) {
+	return o.lock().RemoveStale(ctx, maxAge, by, reason)
+}
+func (o *outage) WaitChange(ctx context.Context, rev int64) (semaphore.State, error) {
+	return o.lock().WaitChange(ctx, rev)
+}
+
 // logBuffer collects log output safely from many goroutines.
 type logBuffer struct {
 	mu sync.Mutex

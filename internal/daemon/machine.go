@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -57,8 +58,9 @@ type Config struct {
 	// requested before the attempt counts as failed; 0 selects
 	// DefaultRebootTimeout.
 	RebootTimeout time.Duration
-	// ProbeTimeout bounds reading and releasing the slot with strategies
-	// reboot and off, and the release at shutdown; 0 selects
+	// ProbeTimeout bounds each try to read the semaphore or release the
+	// slot at start, the check that the slot is still held right before
+	// the reboot, and the release at shutdown; 0 selects
 	// DefaultProbeTimeout.
 	ProbeTimeout time.Duration
 	// RetryInitial and RetryMax bound the back-off between failed attempts
@@ -123,6 +125,8 @@ type Machine struct {
 	clock clock.Clock
 	log   *slog.Logger
 	ran   atomic.Bool
+	// background runs settleLater, which uses only cfg, d, clock and log.
+	background sync.WaitGroup
 
 	// Fields below are used by Run's goroutine only.
 	state           State
@@ -224,6 +228,7 @@ func (m *Machine) Run(ctx context.Context) error {
 		}
 	}
 	m.stop(ctx)
+	m.background.Wait()
 	return nil
 }
 
