@@ -8,6 +8,7 @@ package clock
 
 import (
 	"context"
+	"fmt"
 	"time"
 )
 
@@ -42,17 +43,35 @@ func Sleep(ctx context.Context, c Clock, d time.Duration) error {
 	}
 }
 
-// WithTimeout returns a copy of ctx that is cancelled, with cause
-// context.DeadlineExceeded, once d has passed on c; it also ends when ctx
-// ends or when the returned cancel function is called. Call cancel when done:
-// it stops the timer before it returns.
+// TimeoutError is the cause of the end of a context made by WithTimeout
+// whose time ran out. It matches context.DeadlineExceeded with errors.Is,
+// and its text says how long the wait was ("timed out after 10s").
+type TimeoutError struct {
+	// After is the duration given to WithTimeout.
+	After time.Duration
+}
+
+func (e *TimeoutError) Error() string { return fmt.Sprintf("timed out after %s", e.After) }
+
+// Unwrap returns context.DeadlineExceeded.
+func (e *TimeoutError) Unwrap() error { return context.DeadlineExceeded }
+
+// WithTimeout returns a copy of ctx that ends once d has passed on c, with
+// a *TimeoutError as its cause; it also ends when ctx ends or when the
+// returned cancel function is called (cause context.Canceled). Call cancel
+// when done: it stops the timer before it returns.
+//
+// As for any context ended early, Err returns context.Canceled, also when
+// the time ran out (the context package has no other way): code that
+// words an error of an operation under this context should say
+// context.Cause, which says that it timed out and after how long.
 func WithTimeout(ctx context.Context, c Clock, d time.Duration) (context.Context, context.CancelFunc) {
 	ctx, cancel := context.WithCancelCause(ctx)
 	t := c.NewTimer(d)
 	go func() {
 		select {
 		case <-t.C():
-			cancel(context.DeadlineExceeded)
+			cancel(&TimeoutError{After: d})
 		case <-ctx.Done():
 			t.Stop()
 		}

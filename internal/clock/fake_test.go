@@ -132,8 +132,10 @@ func TestWithTimeout(t *testing.T) {
 	}
 	f.Advance(time.Second)
 	<-ctx.Done()
-	if !errors.Is(context.Cause(ctx), context.DeadlineExceeded) {
-		t.Fatalf("cause = %v", context.Cause(ctx))
+	var te *TimeoutError
+	if cause := context.Cause(ctx); !errors.Is(cause, context.DeadlineExceeded) || !errors.As(cause, &te) ||
+		te.After != time.Minute || cause.Error() != "timed out after 1m0s" {
+		t.Fatalf("cause = %v, want a TimeoutError after 1m", cause)
 	}
 
 	ctx2, cancel2 := WithTimeout(context.Background(), f, time.Minute)

@@ -118,7 +118,7 @@ func TestPostRebootCheckStoppedAtTimeout(t *testing.T) {
 	n.start()
 	n.advance(time.Minute)
 	e := n.rec.waitState(t, daemon.StateHealthFailed)
-	if !strings.Contains(e.Status, "deadline exceeded") {
+	if !strings.Contains(e.Status, `post-reboot check "hangs": timed out after 1m0s`) {
 		t.Fatalf("status %q", e.Status)
 	}
 	n.holds("m1", "boot-0")
@@ -306,8 +306,11 @@ func TestEtcdLockRetriesReadingTheSemaphore(t *testing.T) {
 	e := n.rec.waitFor(t, "a retry", func(e daemon.Event) bool {
 		return strings.HasPrefix(e.Status, "cannot read the semaphore, retrying in 10s")
 	})
-	if e.State != daemon.StateStarting {
-		t.Fatalf("event %+v", e)
+	// The error says that etcd, at its address, timed out, not that
+	// something was cancelled.
+	want := "cannot read the semaphore, retrying in 10s: etcd at " + strings.Join(c.Endpoints(), ",") + ": timed out after 10s"
+	if e.State != daemon.StateStarting || !strings.HasPrefix(e.Status, want) {
+		t.Fatalf("event %+v, want status %q…", e, want)
 	}
 	n.advance(daemon.DefaultRetryInitial)
 	n.advance(daemon.DefaultProbeTimeout)
