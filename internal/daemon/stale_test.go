@@ -2,6 +2,9 @@ package daemon_test
 
 import (
 	"context"
+	"log/slog"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -117,4 +120,69 @@ func TestSlotAgeCountsFromAcquisition(t *testing.T) {
 	if h.AcquiredAt.Before(takenAfter) {
 		t.Fatalf("m1's slot is dated %s, before it was free (%s)", h.AcquiredAt, takenAfter)
 	}
+}
+
+// peer returns another machine, id, of n's group with its own semaphore
+// client, stand-ins and recorder, sharing n's clock.
+func (n *node) peer(id string) *node {
+	n.t.Helper()
+	p := *n
+	p.sem = semaphore.New(etcd.ClientT(n.t), n.cfg.Group, semaphore.WithClock(n.clk.Now))
+	n.t.Cleanup(func() { _ = p.sem.Close() })
+	p.upd, p.reb, p.rec, p.logs = newUpdates(false), newRebooter(), newRecorder(), &logBuffer{}
+	p.cfg.MachineID, p.cfg.Hostname, p.cfg.OnEvent = id, id, p.rec.onEvent
+	p.deps.Lock = daemon.EtcdLock{Semaphore: p.sem, Client: p.client}
+	p.deps.Updates, p.deps.Rebooter = p.upd, p.reb
+	p.deps.Notifier, p.deps.Coordinator = p.rec, p.rec
+	p.deps.Logger = slog.New(slog.NewTextHandler(p.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	return &p
+}
+
+// With two stale holders in a full semaphore, a waiting node removes one,
+// the oldest, and takes its slot; the other stays until another node
+// needs a slot.
+func TestLockTTLRemovesOneStaleHolderAtATime(t *testing.T) {
+	n := newNode(t)
+	n.cfg.LockTTL = time.Hour
+	ctx := context.Background()
+	if _, err := n.sem.SetMax(ctx, 2); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{"dead1", "dead2"} {
+		if err := n.sem.Acquire(ctx, semaphore.Holder{ID: id}); err != nil {
+			t.Fatal(err)
+		}
+		n.clk.Advance(10 * time.Minute)
+	}
+	n.clk.Advance(2 * time.Hour) // both are stale now
+	n.upd.set(true, nil)
+	n.start()
+	n.rec.waitState(t, daemon.StateSlotTaken)
+	n.rebootCalled()
+	removed := func(id, by string, holders ...string) {
+		t.Helper()
+		st, err := n.sem.Get(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ids []string
+		for _, h := range st.Holders {
+			ids = append(ids, h.ID)
+		}
+		if st.LastRemoval == nil || st.LastRemoval.Holder.ID != id || st.LastRemoval.By != by || !slices.Equal(ids, holders) {
+			t.Fatalf("holders %q, last removal %+v; want holders %q after %s removed %s", ids, st.LastRemoval, holders, by, id)
+		}
+	}
+	removed("dead1", "m1", "dead2", "m1")
+	if c := strings.Count(n.logs.String(), "removed a stale reboot slot holder"); c != 1 {
+		t.Fatalf("%d removals logged by m1, want 1:\n%s", c, n.logs.String())
+	}
+
+	p := n.peer("m2")
+	p.cfg.LockTTL = time.Hour
+	p.upd.set(true, nil)
+	p.start()
+	p.rec.waitState(t, daemon.StateSlotTaken)
+	p.rebootCalled()
+	removed("dead2", "m2", "m1", "m2")
 }
