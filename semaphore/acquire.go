@@ -46,14 +46,18 @@ var (
 )
 
 // wait queues h and blocks until it holds a slot, ctx ends or s is closed.
-// A waiter that lost its key or its lease queues again.
+// Each time it queues, with a lease of its own, which ends with that time
+// in the queue (see waiter.end). A waiter that lost its key or its lease
+// queues again.
 func (s *Semaphore) wait(ctx context.Context, h Holder) error {
 	for {
 		w, err := s.enqueue(ctx, h)
 		if err != nil {
 			return err
 		}
-		if err = w.run(ctx); !errors.Is(err, errDequeued) {
+		err = w.run(ctx)
+		w.end()
+		if !errors.Is(err, errDequeued) {
 			return err
 		}
 	}
@@ -67,9 +71,12 @@ func (s *Semaphore) wait(ctx context.Context, h Holder) error {
 type waiter struct {
 	s     *Semaphore
 	h     Holder
-	lease *waiterLease
+	lease *waitLease
 	key   string // own waiter key
 	rev   int64  // create revision of key
+	// left reports that a committed write deleted key, and with it the
+	// last-waiter key if that named key: nothing is bound to the lease.
+	left bool
 	// pred is the key of the waiter ahead as last read ("" when it leads
 	// or its place is unknown); unsure when it was read from the
 	// last-waiter key, which may name a waiter that has left.
@@ -90,19 +97,20 @@ type waiter struct {
 	seen  int64
 }
 
-// enqueue puts a waiter key for h and, in the same transaction, reads the
-// semaphore, counts the queue and reads the last-waiter key: the waiter
-// just ahead, unless it has left the queue since (follow checks).
+// enqueue grants the lease of a new wait and puts a waiter key for h bound
+// to it; in the same transaction it reads the semaphore, counts the queue
+// and reads the last-waiter key: the waiter just ahead, unless it has left
+// the queue since (follow checks).
 func (s *Semaphore) enqueue(ctx context.Context, h Holder) (*waiter, error) {
 	for {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		l, err := s.currentLease(ctx)
+		l, err := s.grantLease(ctx)
 		if err != nil {
 			return nil, err
 		}
-		w := &waiter{s: s, h: h, lease: l, key: waiterKey(s.queue, l.id, s.seq.Add(1), h)}
+		w := &waiter{s: s, h: h, lease: l, key: waiterKey(s.queue, l.id, h)}
 		c, cancel := wctx(ctx)
 		resp, err := s.client.Txn(c).Then(
 			clientv3.OpGet(s.last),
@@ -113,10 +121,11 @@ func (s *Semaphore) enqueue(ctx context.Context, h Holder) (*waiter, error) {
 		).Commit()
 		cancel()
 		switch {
-		case errors.Is(err, rpctypes.ErrLeaseNotFound):
-			s.forgetLease(l)
+		case errors.Is(err, rpctypes.ErrLeaseNotFound): // expired before it was used
+			_ = s.endLease(l, false)
 			continue
-		case err != nil:
+		case err != nil: // the keys may have been put all the same
+			_ = s.endLease(l, true)
 			return nil, fmt.Errorf("enqueue: %w", err)
 		}
 		w.rev = resp.Header.Revision
@@ -200,13 +209,21 @@ func (w *waiter) setWindow(kvs []*mvccpb.KeyValue, rev int64, size int) error {
 
 // gone is the outcome of a waiter whose key has left the queue, as of the
 // value last read: errAdmitted when its id holds a slot (the head admitted
-// it), errDequeued otherwise.
+// it, and deleted its key in the same write), errDequeued otherwise.
 func (w *waiter) gone() error {
 	if _, held := w.state.Holder(w.h.ID); held && w.bad == nil {
+		w.left = true
 		return errAdmitted
 	}
 	return errDequeued
 }
+
+// end ends the waiter's lease: it stops the keep-alive and, unless a
+// committed write is known to have deleted the waiter key (w.left), also
+// revokes the lease, so that a key whose deletion failed or is unknown
+// leaves the queue at once, or, if the revocation fails too, when the
+// lease expires, as nobody keeps it alive any more.
+func (w *waiter) end() { _ = w.s.endLease(w.lease, !w.left) }
 
 // run waits, as head or behind the waiter ahead, until the waiter holds a
 // slot. It leaves the queue on any other outcome, unless it turns out to
@@ -228,7 +245,7 @@ func (w *waiter) run(ctx context.Context) error {
 		switch {
 		case errors.Is(err, errAdmitted):
 			return nil
-		case err != nil && w.leave(ctx): // also after errDequeued: the lease may outlive its keep-alive
+		case err != nil && w.leave(ctx): // also after errDequeued: the lease may not have expired yet
 			return nil
 		}
 		return err
@@ -278,7 +295,7 @@ func (w *waiter) watch(ctx context.Context, key string, opts ...clientv3.OpOptio
 
 // next returns the next watch response with events or the notice that the
 // watch was created. It fails with ctx.Err() when ctx ends, ErrClosed when
-// the Semaphore is closed, errDequeued when the waiter lease is lost, and
+// the Semaphore is closed, errDequeued when the waiter's lease is lost, and
 // errRelocate when the watch ended (cancelled, compacted, or no leader).
 func (w *waiter) next(ctx context.Context, wch clientv3.WatchChan) (clientv3.WatchResponse, error) {
 	for {
@@ -326,7 +343,7 @@ func (w *waiter) setState(rev int64, kvs []*mvccpb.KeyValue) {
 // leave deletes the waiter key, even when ctx has ended, unless it is
 // gone already. It reports whether it was gone and the id holds a slot:
 // the head admitted the waiter before it could leave. If the delete fails,
-// the key goes with the waiter lease.
+// the key goes with the lease (see end).
 func (w *waiter) leave(ctx context.Context) bool {
 	c, cancel := wctx(ctx)
 	defer cancel()
@@ -335,7 +352,11 @@ func (w *waiter) leave(ctx context.Context) bool {
 		Then(clientv3.OpDelete(w.key), w.s.forgetLast(w.key)).
 		Else(clientv3.OpGet(w.s.key)).
 		Commit()
-	if err != nil || resp.Succeeded {
+	if err != nil {
+		return false
+	}
+	if resp.Succeeded {
+		w.left = true
 		return false
 	}
 	w.setState(resp.Header.Revision, resp.Responses[0].GetResponseRange().Kvs)

@@ -314,11 +314,7 @@ func TestWaitersWhoseLeaseIsLostQueueAgain(t *testing.T) {
 		after []string
 	}{{1, []string{"a", "b"}}, {0, []string{"b", "a"}}} {
 		keys, _ := queueKeys(t, s)
-		resp, err := c.Get(ctx, keys[tc.lost])
-		if err != nil || len(resp.Kvs) != 1 || resp.Kvs[0].Lease == 0 {
-			t.Fatalf("waiter key %s: %v %v, want one key bound to a lease", keys[tc.lost], resp, err)
-		}
-		if _, err := c.Revoke(ctx, clientv3.LeaseID(resp.Kvs[0].Lease)); err != nil {
+		if _, err := c.Revoke(ctx, leaseOf(t, c, keys[tc.lost])); err != nil {
 			t.Fatal(err)
 		}
 		waitQueue(t, s, func(ids []string) bool {

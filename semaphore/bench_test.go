@@ -12,9 +12,9 @@ import (
 	"github.com/flatcar/locksmith/internal/embedetcd"
 )
 
-// waitersPerClient is how many waiters of the benchmark share one client,
-// one Semaphore and so one waiter lease (real nodes each have their own),
-// so that 1000 waiters need 10 connections, not 1000.
+// waitersPerClient is how many waiters of the benchmark share one client
+// and one Semaphore (real nodes each have their own; each wait has its own
+// lease either way), so that 1000 waiters need 10 connections, not 1000.
 const waitersPerClient = 100
 
 // BenchmarkContendedHandoff measures, with 10, 100 and 1000 waiters queued

@@ -64,49 +64,64 @@
 // [Semaphore.Acquire] takes a free slot at once when there are more free
 // slots than queued waiters and its compare-and-swap wins.
 // [Semaphore.TryAcquire] does the same, but retries a lost race and never
-// queues. Otherwise Acquire enqueues: in one transaction it puts a waiter key
-// <Key()>/waiters/<lease>-<n>?<facts> whose value is the holder id and
-// whose name carries the holder's other facts (host name, boot id, reason)
-// as a query string, bound to the Semaphore's waiter lease (kept alive
-// while the process lives); it also reads the semaphore, counts the queue
-// and replaces the key <Key()>/last-waiter, which names the waiter key put
-// last and is bound to the same lease, reading the waiter just ahead from
-// its previous value. (That waiter may have left since, when someone else
-// deleted its key: the newcomer checks once.) Newcomers never overtake the
-// queue: the compare-and-swap of a newcomer also checks that no waiter key
-// was created since it counted the queue.
+// queues. Otherwise Acquire enqueues: it grants a lease for this wait and,
+// in one transaction, puts a waiter key <Key()>/waiters/<lease>?<facts>
+// whose value is the holder id and whose name carries the holder's other
+// facts (host name, boot id, reason) as a query string, bound to that
+// lease; it also reads the semaphore, counts the queue and replaces the key
+// <Key()>/last-waiter, which names the waiter key put last and is bound to
+// the same lease, reading the waiter just ahead from its previous value.
+// (That waiter may have left since, when someone else deleted its key: the
+// newcomer checks once.) Newcomers never overtake the queue: the
+// compare-and-swap of a newcomer also checks that no waiter key was created
+// since it counted the queue.
 //
 // The queue is ordered by the etcd revision that created each waiter key.
 // Waiting is a chain, as in etcd's concurrency.Mutex: the first waiter (the
 // head) watches the semaphore key and the release requests; every other
 // waiter watches only the deletion of the waiter ahead of it. As soon as
 // slots are free, the head admits, in one compare-and-swap that also
-// applies the pending release requests, itself and the waiters behind it
-// in arrival order, as many as there are free slots (at most 60 at a time):
-// it writes them into the value with the facts of their waiter keys and
-// the time by its own clock, and deletes their waiter keys. The write
-// requires every admitted waiter key to be still there and, when slots are
-// left after the whole queue the head read, that no waiter came since (the
+// applies the pending release requests, itself and the waiters behind it in
+// arrival order, as many as there are free slots (at most 60 at a time): it
+// writes them into the value with the facts of their waiter keys and the
+// time by its own clock, and deletes their waiter keys. The write requires
+// every admitted waiter key to be still there and, when slots are left
+// after the whole queue the head read, that no waiter came since (the
 // last-waiter key has not changed). Each admitted waiter wakes when the
 // waiter ahead of it leaves and reads once to find its key gone and its id
 // among the holders; the first waiter left behind reads once to find that
 // it now leads. A release among N waiters thus wakes one waiter and costs a
-// constant number of requests (about 9 per acquire and release cycle, see
-// BenchmarkContendedHandoff and BenchmarkContendedMax), not N, and k free
-// slots cost one write and one read per admitted waiter, not k rounds of
-// k. Watches start at the current revision (etcd serves a watch from a
-// past revision only on its next 100 ms sync); when the store moved on
-// between a read and the watch, one more read fills the gap.
+// constant number of requests (about 10 per acquire and release cycle, the
+// wait's lease grant included; see BenchmarkContendedHandoff and
+// BenchmarkContendedMax), not N, and k free slots cost one write and one
+// read per admitted waiter, not k rounds of k. Watches start at the
+// current revision (etcd serves a watch from a past revision only on its
+// next 100 ms sync); when the store moved on between a read and the watch,
+// one more read fills the gap.
+//
+// Each wait has its own lease, kept alive only while that wait goes on: the
+// first keep-alive is sent about a third of the TTL after the grant (none
+// for a shorter wait), then one every third of the TTL. When the wait ends,
+// the keep-alive stops. If a committed write deleted the waiter key (the
+// waiter was admitted, or left the queue), nothing is bound to the lease
+// any more and it is left to expire, which costs no request; otherwise (for
+// instance the delete failed) the lease is revoked, which deletes the key,
+// and if that fails too the lease expires within its TTL, since nobody
+// renews it. A key whose clean-up failed thus never strands the queue for
+// longer than the TTL, even though the Semaphore lives on, and a Semaphore
+// whose Acquire calls do not wait sends no keep-alive. A wait costs one
+// lease grant, a keep-alive per third of the TTL spent waiting, and one
+// revocation only when its clean-up did not happen as planned.
 //
 // A waiter is admitted while its key exists, that is while its lease is
 // alive: a process that dies while queued may still be given a slot for up
-// to the lease TTL (10 seconds by default; Close revokes the lease at
-// once). Like a holder that never comes back, such a slot is recovered
-// with [Semaphore.RemoveStale].
+// to the lease TTL (10 seconds by default, see [WithWaiterTTL]; Close
+// revokes the leases of the waits in progress at once). Like a holder that
+// never comes back, such a slot is recovered with [Semaphore.RemoveStale].
 //
 // A waiter whose lease is lost (etcd was unreachable for the lease TTL, or
 // the lease was revoked) enqueues again, at the end of the queue, with a
-// fresh lease. So does a waiter whose key someone else deleted, when it
+// new lease. So does a waiter whose key someone else deleted, when it
 // notices: as head when it tries to admit, otherwise when the waiter ahead
 // of it leaves (the waiter behind it moves up at once). A dead waiter
 // leaves the queue when its lease expires. A watch that is cancelled or
@@ -116,11 +131,11 @@
 // # Cancellation
 //
 // Blocking calls take a context. When it ends while Acquire waits, the
-// waiter key is deleted (the lease removes it anyway if that fails) and
-// Acquire returns an error wrapping ctx.Err(), unless the head admitted
-// the waiter before its key could be deleted: Acquire then returns nil,
-// the slot being held. Once a write has been sent,
-// cancelling the context does not abandon it: the call waits for the
+// waiter key is deleted (if that fails, the wait's lease is revoked, or
+// expires; see above) and Acquire returns an error wrapping ctx.Err(),
+// unless the head admitted the waiter before its key could be deleted:
+// Acquire then returns nil, the slot being held. Once a write has been
+// sent, cancelling the context does not abandon it: the call waits for the
 // outcome (at most 10 seconds) so that an error always means the write did
 // not happen, except when etcd itself does not answer in that time.
 //
@@ -128,7 +143,8 @@
 //
 // A holder that never comes back keeps its slot until an operator removes
 // it with [Semaphore.RemoveStale], which removes one holder per call and
-// records who removed it and why in the value. A value that is not valid
-// JSON or is inconsistent is reported as a [*CorruptError] naming the key
-// and the problem; only [Semaphore.Repair] overwrites it.
+// records who removed it and why in the value; it refuses an age that is
+// not positive and an empty "who" ([ErrInvalidArgument]). A value that is
+// not valid JSON or is inconsistent is reported as a [*CorruptError] naming
+// the key and the problem; only [Semaphore.Repair] overwrites it.
 package semaphore

@@ -27,6 +27,9 @@ var (
 	// ErrNotCorrupt is returned by Repair when the value is valid (or
 	// absent): there is nothing to repair and nothing was written.
 	ErrNotCorrupt = errors.New("semaphore: value is not corrupt")
+	// ErrInvalidArgument is returned by RemoveStale for an age that is
+	// not positive or an empty "by"; nothing is written.
+	ErrInvalidArgument = errors.New("semaphore: invalid argument")
 	// ErrClosed is returned by Acquire when it would have to wait (or
 	// waits) on a Semaphore that is closed.
 	ErrClosed = errors.New("semaphore: closed")

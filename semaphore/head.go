@@ -152,6 +152,7 @@ func (w *waiter) take(ctx context.Context) (bool, error) {
 		next.Revision = resp.Header.Revision
 		s.remember(snapshot{state: next, seen: next.Revision}) // queue unknown: claim empty, verified later
 		if admitted > 0 {
+			w.left = true // the write deleted the head's own key
 			return true, nil
 		}
 		w.state, w.seen = next, next.Revision

@@ -11,6 +11,8 @@ import (
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.uber.org/zap"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 )
 
 // testTimeout bounds every wait of a test; reaching it is a failure.
@@ -63,6 +65,17 @@ func onlySemaphoreKey(t testing.TB, c *clientv3.Client, what string) {
 	if keys := allKeys(t, c); !slices.Equal(keys, []string{Key(DefaultGroup)}) {
 		t.Fatalf("keys after %s: %q, want only the semaphore key", what, keys)
 	}
+}
+
+// leaseOf returns the lease a waiter key is bound to, failing the test
+// when the key is absent or bound to none.
+func leaseOf(t testing.TB, c *clientv3.Client, key string) clientv3.LeaseID {
+	t.Helper()
+	resp, err := c.Get(ctxT(t), key)
+	if err != nil || len(resp.Kvs) != 1 || resp.Kvs[0].Lease == 0 {
+		t.Fatalf("waiter key %s: %v %v, want one key bound to a lease", key, resp, err)
+	}
+	return clientv3.LeaseID(resp.Kvs[0].Lease)
 }
 
 // rawGet returns the stored bytes of key and its mod revision (nil, 0 when
@@ -168,6 +181,11 @@ func holderIDs(st State) []string {
 // responses) are counted apart.
 type requestCounter struct {
 	unary, streamSent, streamRecv atomic.Int64
+	// keepAlives counts the lease keep-alive requests among streamSent;
+	// keptAlive, when set, is told of each (a send that would block is
+	// dropped).
+	keepAlives atomic.Int64
+	keptAlive  chan struct{}
 }
 
 func (rc *requestCounter) sent() int64 { return rc.unary.Load() + rc.streamSent.Load() }
@@ -176,6 +194,7 @@ func (rc *requestCounter) reset() {
 	rc.unary.Store(0)
 	rc.streamSent.Store(0)
 	rc.streamRecv.Store(0)
+	rc.keepAlives.Store(0)
 }
 
 // dialOptions installs the counting interceptors.
@@ -190,18 +209,26 @@ func (rc *requestCounter) dialOptions() []grpc.DialOption {
 			if err != nil {
 				return nil, err
 			}
-			return &countingStream{ClientStream: cs, rc: rc}, nil
+			return &countingStream{ClientStream: cs, rc: rc, keepAlive: method == "/etcdserverpb.Lease/LeaseKeepAlive"}, nil
 		}),
 	}
 }
 
 type countingStream struct {
 	grpc.ClientStream
-	rc *requestCounter
+	rc        *requestCounter
+	keepAlive bool // a lease keep-alive stream
 }
 
 func (s *countingStream) SendMsg(m any) error {
 	s.rc.streamSent.Add(1)
+	if s.keepAlive {
+		s.rc.keepAlives.Add(1)
+		select {
+		case s.rc.keptAlive <- struct{}{}:
+		default:
+		}
+	}
 	return s.ClientStream.SendMsg(m)
 }
 
@@ -328,6 +355,27 @@ func racingClient(t testing.TB, srv *embedetcd.Server, rc *requestCounter, befor
 		opts = append(opts, rc.dialOptions()...)
 	}
 	c, err := clientv3.New(clientv3.Config{Endpoints: srv.Endpoints(), DialTimeout: 10 * time.Second, DialOptions: opts, Logger: zap.NewNop()})
+	if err != nil {
+		t.Fatalf("etcd client: %v", err)
+	}
+	t.Cleanup(func() { _ = c.Close() })
+	return c
+}
+
+// failingClient returns a client of srv whose unary calls fail, without
+// reaching etcd, while fail says so for their method (e.g.
+// "/etcdserverpb.KV/Txn").
+func failingClient(t testing.TB, srv *embedetcd.Server, fail func(method string) bool) *clientv3.Client {
+	t.Helper()
+	c, err := clientv3.New(clientv3.Config{
+		Endpoints: srv.Endpoints(), DialTimeout: 10 * time.Second, Logger: zap.NewNop(),
+		DialOptions: []grpc.DialOption{grpc.WithChainUnaryInterceptor(func(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
+			if fail(method) {
+				return status.Errorf(codes.FailedPrecondition, "injected failure of %s", method)
+			}
+			return invoker(ctx, method, req, reply, cc, opts...)
+		})},
+	})
 	if err != nil {
 		t.Fatalf("etcd client: %v", err)
 	}

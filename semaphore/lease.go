@@ -4,90 +4,98 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
 	clientv3 "go.etcd.io/etcd/client/v3"
 )
 
-// waiterLease is the lease that binds the waiter keys of one Semaphore.
-type waiterLease struct {
-	id     clientv3.LeaseID
-	cancel context.CancelFunc // stops the keep-alive
-	lost   chan struct{}      // closed when the keep-alive has ended
+// waitLease is the lease of one wait: granted when the waiter enqueues,
+// it binds the waiter key (and the last-waiter key while that names it),
+// is kept alive only while the wait goes on, and ends with the wait (see
+// endLease). Nobody keeps it alive afterwards, so whatever is still bound
+// to it expires within its TTL even when revoking it fails.
+type waitLease struct {
+	id   clientv3.LeaseID
+	ttl  time.Duration // as granted
+	stop context.CancelFunc
+	done chan struct{} // closed once the keep-alive has stopped
+	lost chan struct{} // closed when the keep-alive ended on its own
+	end  sync.Once
+	err  error // the outcome of endLease
 }
 
-// currentLease returns the waiter lease, granting it and starting its
-// keep-alive on first use (or after the previous one was lost).
-func (s *Semaphore) currentLease(ctx context.Context) (*waiterLease, error) {
-	s.mu.Lock()
-	closed, l := s.closed, s.lease
-	s.mu.Unlock()
-	switch {
-	case closed:
+// grantLease grants the lease of a new wait and starts its keep-alive.
+// It fails with ErrClosed when s is closed.
+func (s *Semaphore) grantLease(ctx context.Context) (*waitLease, error) {
+	if s.isClosed() {
 		return nil, ErrClosed
-	case l != nil:
-		return l, nil
 	}
 	resp, err := s.client.Grant(ctx, int64(s.opts.waiterTTL))
 	if err != nil {
 		return nil, fmt.Errorf("grant waiter lease: %w", err)
 	}
-	kctx, cancel := context.WithCancel(context.Background())
-	l = &waiterLease{id: resp.ID, cancel: cancel, lost: make(chan struct{})}
-	ch, err := s.client.KeepAlive(kctx, l.id)
-	if err != nil {
-		_ = l.revoke(s.client, s.opts.waiterTTL)
-		return nil, fmt.Errorf("keep waiter lease alive: %w", err)
-	}
+	kctx, stop := context.WithCancel(context.Background())
+	l := &waitLease{id: resp.ID, ttl: time.Duration(resp.TTL) * time.Second, stop: stop, done: make(chan struct{}), lost: make(chan struct{})}
 	s.mu.Lock()
-	closed, other := s.closed, s.lease
-	if !closed && other == nil {
-		s.lease = l
+	closed := s.closed
+	if !closed {
+		s.leases[l] = struct{}{}
 	}
 	s.mu.Unlock()
-	if closed || other != nil { // lost a race with Close or another waiter
-		_ = l.revoke(s.client, s.opts.waiterTTL)
-		if closed {
-			return nil, ErrClosed
-		}
-		return other, nil
+	go s.keepAlive(kctx, l)
+	if closed { // lost a race with Close
+		_ = s.endLease(l, true)
+		return nil, ErrClosed
 	}
-	go s.keepAlive(l, ch)
 	return l, nil
 }
 
-// keepAlive consumes the keep-alive responses of l. When they end (the
-// lease expired or was revoked, etcd did not answer for its TTL, or the
-// keep-alive was stopped) it drops l and tells its waiters. A lease whose
-// keep-alive ended on its own has expired on the server or is about to.
-func (s *Semaphore) keepAlive(l *waiterLease, ch <-chan *clientv3.LeaseKeepAliveResponse) {
-	for range ch {
+// keepAlive renews l until ctx ends. The first renewal is due a third of
+// the TTL after the grant, so a wait shorter than that sends none. When
+// the renewals end on their own (the lease expired or was revoked, or etcd
+// did not answer for the TTL), it closes l.lost.
+func (s *Semaphore) keepAlive(ctx context.Context, l *waitLease) {
+	defer close(l.done)
+	t := time.NewTimer(l.ttl / 3)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return
+	case <-t.C:
 	}
-	s.forgetLease(l)
-	close(l.lost)
+	ch, err := s.client.KeepAlive(ctx, l.id)
+	if err == nil {
+		for range ch {
+		}
+	}
+	if ctx.Err() == nil {
+		close(l.lost)
+	}
 }
 
-// forgetLease drops l, if it is the current waiter lease, so that the
-// next waiter grants a new one, and stops its keep-alive.
-func (s *Semaphore) forgetLease(l *waiterLease) {
-	s.mu.Lock()
-	if s.lease == l {
-		s.lease = nil
-	}
-	s.mu.Unlock()
-	l.cancel()
-}
-
-// revoke stops the keep-alive and revokes the lease, waiting at most ttl
-// seconds (after which the lease expires anyway). A lease that is already
-// gone is not an error.
-func (l *waiterLease) revoke(client *clientv3.Client, ttl int) error {
-	l.cancel()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Duration(ttl)*time.Second)
-	defer cancel()
-	if _, err := client.Revoke(ctx, l.id); err != nil && !errors.Is(err, rpctypes.ErrLeaseNotFound) {
-		return fmt.Errorf("revoke waiter lease %x: %w", int64(l.id), err)
-	}
-	return nil
+// endLease ends the wait of l, once: it stops the keep-alive, waits until
+// it has stopped, and, with revoke, revokes the lease, which deletes the
+// keys still bound to it. Without revoke the lease, which must hold no key
+// any more, expires within its TTL. A later call returns the outcome of the
+// first. A lease that is already gone is not an error; if the revocation
+// fails, the lease expires within its TTL.
+func (s *Semaphore) endLease(l *waitLease, revoke bool) error {
+	l.end.Do(func() {
+		s.mu.Lock()
+		delete(s.leases, l)
+		s.mu.Unlock()
+		l.stop()
+		<-l.done
+		if !revoke {
+			return
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), l.ttl)
+		defer cancel()
+		if _, err := s.client.Revoke(ctx, l.id); err != nil && !errors.Is(err, rpctypes.ErrLeaseNotFound) {
+			l.err = fmt.Errorf("revoke waiter lease %x: %w", int64(l.id), err)
+		}
+	})
+	return l.err
 }

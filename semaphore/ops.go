@@ -3,6 +3,7 @@ package semaphore
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
@@ -101,12 +102,26 @@ func (s *Semaphore) SetMax(ctx context.Context, max int) (old int, err error) {
 // State.LastRemoval shows it. Ties go to the smaller id. Holders whose
 // AcquiredAt is unknown (taken by old locksmith) are never removed here,
 // since nothing proves they are stale; give them back with Release. It
-// returns the removed holder, or an error wrapping ErrNoStaleHolder when no
-// holder qualifies (nothing is written), a *CorruptError, or the error of
-// etcd or ctx.
+// returns the removed holder, or an error wrapping ErrInvalidArgument when
+// maxAge is not positive or by is empty (or only white space), or
+// ErrNoStaleHolder when no holder qualifies (in both cases nothing is
+// written), a *CorruptError, or the error of etcd or ctx.
 func (s *Semaphore) RemoveStale(ctx context.Context, maxAge time.Duration, by, reason string) (Holder, error) {
 	var removed Holder
-	_, err := s.mutate(ctx, writeRules{}, func(sn snapshot) (State, error) {
+	err := validateRemoval(maxAge, by)
+	if err == nil {
+		removed, err = s.removeStale(ctx, maxAge, by, reason)
+	}
+	if err != nil {
+		return Holder{}, fmt.Errorf("remove stale holder from %s: %w", s.key, err)
+	}
+	return removed, nil
+}
+
+// removeStale is RemoveStale without the checks of its arguments and the
+// error context.
+func (s *Semaphore) removeStale(ctx context.Context, maxAge time.Duration, by, reason string) (removed Holder, err error) {
+	_, err = s.mutate(ctx, writeRules{}, func(sn snapshot) (State, error) {
 		st, err := sn.valid()
 		if err != nil {
 			return State{}, err
@@ -129,10 +144,20 @@ func (s *Semaphore) RemoveStale(ctx context.Context, maxAge time.Duration, by, r
 		st.LastRemoval = &Removal{Holder: removed, By: by, Reason: reason, At: now}
 		return st, nil
 	})
-	if err != nil {
-		return Holder{}, fmt.Errorf("remove stale holder from %s: %w", s.key, err)
+	return removed, err
+}
+
+// validateRemoval checks the arguments of RemoveStale: a removal needs a
+// positive age, lest a holder that just took its slot be removed, and
+// someone to record as having removed it.
+func validateRemoval(maxAge time.Duration, by string) error {
+	switch {
+	case maxAge <= 0:
+		return fmt.Errorf("%w: the age must be positive, not %s", ErrInvalidArgument, maxAge)
+	case strings.TrimSpace(by) == "":
+		return fmt.Errorf("%w: who removes the holder must be given", ErrInvalidArgument)
 	}
-	return removed, nil
+	return nil
 }
 
 // Repair is the operator's way out of a corrupt value, and the only

@@ -32,12 +32,12 @@ const (
 	factAt     = "at"
 )
 
-// waiterKey returns the waiter key of h for the n-th waiter of lease:
-// <queue><lease>-<n>, followed by h's facts as a query string
+// waiterKey returns the waiter key of h for the wait of lease:
+// <queue><lease>, followed by h's facts as a query string
 // ("?boot=..&host=..&reason=..") when it has any, so that whoever admits
 // the waiter can write them into the value. The value of the key is h.ID.
-func waiterKey(queue string, lease clientv3.LeaseID, n uint64, h Holder) string {
-	key := fmt.Sprintf("%s%016x-%d", queue, int64(lease), n)
+func waiterKey(queue string, lease clientv3.LeaseID, h Holder) string {
+	key := fmt.Sprintf("%s%016x", queue, int64(lease))
 	q := url.Values{}
 	for name, v := range map[string]string{factHost: h.Hostname, factBoot: h.BootID, factReason: h.Reason} {
 		if v != "" {

@@ -2,14 +2,14 @@ package semaphore
 
 import (
 	"context"
+	"errors"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
 )
 
-// defaultWaiterTTL is the lease TTL, in seconds, of waiter keys.
+// defaultWaiterTTL is the TTL, in seconds, of the lease of each wait.
 const defaultWaiterTTL = 10
 
 // writeTimeout bounds the wait for the outcome of a write once it has been
@@ -37,14 +37,15 @@ type Option func(*options)
 func WithClock(now func() time.Time) Option { return func(o *options) { o.now = now } }
 
 // WithWaiterTTL sets the TTL, in seconds, of the lease that binds the
-// waiter keys of blocked Acquire calls: a waiter whose process died leaves
-// the queue after at most this long. Values below 1 select the default,
-// 10 seconds; etcd raises values below its minimum TTL.
+// waiter key of a blocked Acquire call (each wait has its own lease, kept
+// alive while it waits): a waiter whose process died, or whose clean-up
+// failed, leaves the queue after at most this long. Values below 1 select
+// the default, 10 seconds; etcd raises values below its minimum TTL.
 func WithWaiterTTL(seconds int) Option { return func(o *options) { o.waiterTTL = seconds } }
 
 // Semaphore is a handle on the semaphore of one group. It is safe for
 // concurrent use; its methods may be called from many goroutines, also
-// with different holder ids. Close releases its waiter lease; it does not
+// with different holder ids. Close ends the waits in progress; it does not
 // close the client.
 type Semaphore struct {
 	client *clientv3.Client
@@ -53,12 +54,11 @@ type Semaphore struct {
 	last   string // the last-waiter key (see lastWaiterKey)
 	opts   options
 
-	seq  atomic.Uint64 // makes waiter keys unique within the lease
 	done chan struct{} // closed by Close
 
 	mu     sync.Mutex
-	cached *snapshot    // last value seen; nil before the first request
-	lease  *waiterLease // nil until a waiter needs one, or after it was lost
+	cached *snapshot               // last value seen; nil before the first request
+	leases map[*waitLease]struct{} // of the waits in progress
 	closed bool
 }
 
@@ -73,18 +73,20 @@ func New(client *clientv3.Client, group string, opts ...Option) *Semaphore {
 		o.waiterTTL = defaultWaiterTTL
 	}
 	key := Key(group)
-	return &Semaphore{client: client, key: key, queue: waitersPrefix(key), last: lastWaiterKey(key), opts: o, done: make(chan struct{})}
+	return &Semaphore{client: client, key: key, queue: waitersPrefix(key), last: lastWaiterKey(key), opts: o,
+		done: make(chan struct{}), leases: map[*waitLease]struct{}{}}
 }
 
 // Key returns the etcd key of the semaphore, as Key(group).
 func (s *Semaphore) Key() string { return s.key }
 
-// Close revokes the waiter lease, if one was created, which removes the
-// waiter keys of this Semaphore from the queue. Acquire calls that are
-// waiting return ErrClosed, and later Acquire calls that would have to wait
-// return ErrClosed at once. The slots held are not touched (they are never
-// bound to a lease), and the other methods keep working while the client is
-// open. Close returns the error of the revocation, if any; closing twice
+// Close revokes the leases of the Acquire calls that wait, which removes
+// their waiter keys from the queue. Acquire calls that are waiting return
+// ErrClosed, and later Acquire calls that would have to wait return
+// ErrClosed at once. The slots held are not touched (they are never bound
+// to a lease), and the other methods keep working while the client is
+// open. Close returns the errors of the revocations, if any (a lease that
+// could not be revoked expires within the waiter TTL); closing twice
 // returns nil.
 func (s *Semaphore) Close() error {
 	s.mu.Lock()
@@ -94,13 +96,21 @@ func (s *Semaphore) Close() error {
 	}
 	s.closed = true
 	close(s.done)
-	l := s.lease
-	s.lease = nil
+	leases := s.leases
+	s.leases = nil
 	s.mu.Unlock()
-	if l == nil {
-		return nil
+	var errs []error
+	for l := range leases {
+		errs = append(errs, s.endLease(l, true))
 	}
-	return l.revoke(s.client, s.opts.waiterTTL)
+	return errors.Join(errs...)
+}
+
+// isClosed reports whether Close was called.
+func (s *Semaphore) isClosed() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.closed
 }
 
 // wctx returns the context of a write: detached from ctx's cancellation so

@@ -292,7 +292,7 @@ func TestCorruptValues(t *testing.T) {
 				"Release":    func() error { return s.Release(ctx, "a") },
 				"SetMax":     func() error { _, err := s.SetMax(ctx, 5); return err },
 				"RemoveStale": func() error {
-					_, err := s.RemoveStale(ctx, 0, "ops", "test")
+					_, err := s.RemoveStale(ctx, time.Nanosecond, "ops", "test")
 					return err
 				},
 			}
@@ -450,7 +450,7 @@ func TestRemoveStale(t *testing.T) {
 			t.Fatalf("removal record %+v, want %+v by ops, %q at %s", r, got, reason, now)
 		}
 	}
-	_, err := s.RemoveStale(ctx, 0, "ops", "any")
+	_, err := s.RemoveStale(ctx, time.Nanosecond, "ops", "any")
 	if !errors.Is(err, ErrNoStaleHolder) || !strings.Contains(err.Error(), "1 of unknown age") {
 		t.Fatalf("RemoveStale with only a holder of unknown age: %v, want ErrNoStaleHolder naming it", err)
 	}
@@ -460,6 +460,25 @@ func TestRemoveStale(t *testing.T) {
 	st, err := s.Get(ctx)
 	if err != nil || st.LastRemoval == nil || st.LastRemoval.Holder.ID != "c" {
 		t.Fatalf("the removal record did not survive a later write: %+v, %v", st.LastRemoval, err)
+	}
+}
+
+func TestRemoveStaleRejectsInvalidArguments(t *testing.T) {
+	_, c := etcdT(t)
+	ctx := ctxT(t)
+	s := heldT(t, c, "a") // a holder that has just taken its slot
+	before, rev := rawGet(t, c, s.Key())
+	for _, tc := range []struct {
+		maxAge time.Duration
+		by     string
+	}{{-time.Hour, ""}, {-time.Hour, "ops"}, {0, "ops"}, {time.Hour, ""}, {time.Hour, " \t"}} {
+		h, err := s.RemoveStale(ctx, tc.maxAge, tc.by, "")
+		if !errors.Is(err, ErrInvalidArgument) || h != (Holder{}) {
+			t.Errorf("RemoveStale(%s, %q) = %+v, %v; want ErrInvalidArgument", tc.maxAge, tc.by, h, err)
+		}
+	}
+	if after, now := rawGet(t, c, s.Key()); now != rev || string(after) != string(before) {
+		t.Fatalf("invalid RemoveStale calls wrote %s (revision %d, was %d)", after, now, rev)
 	}
 }
 

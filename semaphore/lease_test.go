@@ -1,0 +1,149 @@
+package semaphore
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	clientv3 "go.etcd.io/etcd/client/v3"
+)
+
+// A waiter whose clean-up fails (its delete, and perhaps the revocation
+// of its lease, fail during an etcd hiccup) must not strand the queue: its
+// Semaphore lives on, as in locksmithd, yet its key leaves the queue, at
+// once when the revocation works, within the waiter TTL when it does not.
+// The waiter behind it is then served, and the same node can queue again.
+func TestFailedCleanUpDoesNotStrandTheQueue(t *testing.T) {
+	for _, tc := range []struct {
+		name        string
+		revokeFails bool
+	}{{"revoke works", false}, {"revoke fails too", true}} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv, c := etcdT(t)
+			ctx := ctxT(t)
+			var failing atomic.Bool
+			fc := failingClient(t, srv, func(method string) bool {
+				return failing.Load() && (strings.HasSuffix(method, "/Txn") || strings.HasSuffix(method, "/DeleteRange") ||
+					tc.revokeFails && strings.HasSuffix(method, "/LeaseRevoke"))
+			})
+			holder := heldT(t, c, "h")
+			a := newT(t, fc, DefaultGroup, WithWaiterTTL(2))
+			actx, cancelA := context.WithCancel(ctx)
+			ares := queueT(actx, t, holder, a, "a")
+			b := queueT(ctx, t, holder, newT(t, c, DefaultGroup), "b")
+
+			failing.Store(true)
+			cancelA()
+			if err := result(t, ares); !errors.Is(err, context.Canceled) {
+				t.Fatalf("cancelled Acquire: %v, want context.Canceled", err)
+			}
+			failing.Store(false)
+			if tc.revokeFails {
+				waitWaiters(t, holder, "b") // a's lease expires: nobody keeps it alive
+			} else if _, ids := queueKeys(t, holder); !slices.Equal(ids, []string{"b"}) {
+				t.Fatalf("queue once the cancelled Acquire returned: %q, want b alone", ids)
+			}
+
+			if err := holder.Release(ctx, "h"); err != nil {
+				t.Fatal(err)
+			}
+			if err := result(t, b); err != nil {
+				t.Fatalf("the waiter behind the failed clean-up: %v", err)
+			}
+			// The same node, on the same Semaphore, queues again.
+			again := queueT(ctx, t, holder, a, "a")
+			if err := holder.Release(ctx, "b"); err != nil {
+				t.Fatal(err)
+			}
+			if err := result(t, again); err != nil {
+				t.Fatalf("the node whose clean-up failed, queueing again: %v", err)
+			}
+			if err := a.Release(ctx, "a"); err != nil {
+				t.Fatal(err)
+			}
+			onlySemaphoreKey(t, c, "the last release")
+		})
+	}
+}
+
+// Keep-alives are sent while a wait is in progress, and none once it has
+// ended, however long the Semaphore lives on.
+func TestNoKeepAliveOnceNoWaitIsInProgress(t *testing.T) {
+	srv, c := etcdT(t)
+	ctx := ctxT(t)
+	rc := requestCounter{keptAlive: make(chan struct{}, 1)}
+	s := newT(t, countingClient(t, srv, &rc), DefaultGroup, WithWaiterTTL(2))
+	holder := heldT(t, c, "h")
+	waiting := queueT(ctx, t, holder, s, "w")
+	waitFor(t, rc.keptAlive) // the wait is kept alive
+
+	// A probe key on the wait's lease tells when the lease is gone.
+	keys, _ := queueKeys(t, holder)
+	probe := "probe/wait-lease"
+	if _, err := c.Put(ctx, probe, "", clientv3.WithLease(leaseOf(t, c, keys[0]))); err != nil {
+		t.Fatal(err)
+	}
+	probeGone := c.Watch(ctx, probe, clientv3.WithFilterPut())
+
+	if err := holder.Release(ctx, "h"); err != nil {
+		t.Fatal(err)
+	}
+	if err := result(t, waiting); err != nil {
+		t.Fatal(err)
+	}
+	sent := rc.keepAlives.Load()
+	// Let a whole TTL pass, three keep-alive periods: a lease granted now
+	// expires; and the wait's lease must go too, renewed by nobody.
+	span, err := c.Grant(ctx, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Put(ctx, "probe/span", "", clientv3.WithLease(span.ID)); err != nil {
+		t.Fatal(err)
+	}
+	spanGone := c.Watch(ctx, "probe/span", clientv3.WithFilterPut())
+	for what, ch := range map[string]clientv3.WatchChan{"the wait's lease": probeGone, "a lease of 2 s": spanGone} {
+		if wr := waitFor(t, ch); wr.Err() != nil || len(wr.Events) == 0 {
+			t.Fatalf("%s did not end (the watch of its probe key ended with %v): still kept alive?", what, wr.Err())
+		}
+	}
+	if n := rc.keepAlives.Load(); n != sent {
+		t.Fatalf("%d keep-alives sent after the wait ended, want none", n-sent)
+	}
+}
+
+func TestEachWaitHasItsOwnLease(t *testing.T) {
+	_, c := etcdT(t)
+	ctx := ctxT(t)
+	holder := heldT(t, c, "h")
+	s := newT(t, c, DefaultGroup)
+	actx, cancelA := context.WithCancel(ctx)
+	a := queueT(actx, t, holder, s, "a")
+	b := queueT(ctx, t, holder, s, "b")
+	keys, _ := queueKeys(t, holder)
+	leases := []clientv3.LeaseID{leaseOf(t, c, keys[0]), leaseOf(t, c, keys[1])}
+	if leases[0] == leases[1] {
+		t.Fatalf("leases of two waits of one Semaphore: %x, want two different ones", leases)
+	}
+	// Ending one wait ends its lease only.
+	cancelA()
+	if err := result(t, a); !errors.Is(err, context.Canceled) {
+		t.Fatalf("cancelled Acquire: %v, want context.Canceled", err)
+	}
+	now, _ := queueKeys(t, holder)
+	if !slices.Equal(now, keys[1:]) {
+		t.Fatalf("queue after cancelling a: %q, want b's key %q", now, keys[1])
+	}
+	if ttl, err := c.TimeToLive(ctx, leases[1]); err != nil || ttl.TTL <= 0 {
+		t.Fatalf("lease of the wait going on: TTL %d, %v; want it alive", ttl.TTL, err)
+	}
+	if err := holder.Release(ctx, "h"); err != nil {
+		t.Fatal(err)
+	}
+	if err := result(t, b); err != nil {
+		t.Fatalf("the other wait: %v", err)
+	}
+}
