@@ -16,7 +16,7 @@ import (
 )
 
 // waitersInfix separates a semaphore key from the id part of its waiter
-// keys, "<semaphore key>/waiters/<lease>-<n>", as in the data model of the
+// keys, "<semaphore key>/waiters/<lease>?<facts>", as in the data model of the
 // semaphore package.
 const waitersInfix = "/waiters/"
 
