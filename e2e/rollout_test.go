@@ -92,8 +92,9 @@ func TestRolloutUnderFaults(t *testing.T) {
 		t.Logf("%6.1fs: %s", time.Since(began).Seconds(), fmt.Sprintf(format, args...))
 	}
 	ts := newTasks(ctx, t)
+	pace := newPacer()
 	for _, n := range nodes {
-		ts.Go(n.name+" reboots", func(ctx context.Context) error { return serveReboots(ctx, obs, n) })
+		ts.Go(n.name+" reboots", func(ctx context.Context) error { return serveReboots(ctx, obs, pace, n) })
 	}
 	ts.Go("crash of "+nodes[sameBoot].name, func(ctx context.Context) error {
 		return crashHolder(ctx, obs, nodes[sameBoot], false, logf)
@@ -108,7 +109,7 @@ func TestRolloutUnderFaults(t *testing.T) {
 	}
 	logf("all %d nodes need a reboot", fleet)
 
-	if err := etcdFaults(ts.ctx, cluster, obs, logf); err != nil {
+	if err := etcdFaults(ts.ctx, cluster, obs, pace, logf); err != nil {
 		ts.fail(err)
 		t.FailNow()
 	}
@@ -143,9 +144,9 @@ func TestRolloutUnderFaults(t *testing.T) {
 
 // serveReboots reboots n whenever its logind is asked to, until ctx ends:
 // the daemon is shut down (SIGTERM) and must keep its slot, the node comes
-// back with a new boot id and the update applied, and the daemon starts
-// again. A second reboot of the node is an error.
-func serveReboots(ctx context.Context, obs *observer, n *node) error {
+// back, when pace lets it, with a new boot id and the update applied, and
+// the daemon starts again. A second reboot of the node is an error.
+func serveReboots(ctx context.Context, obs *observer, pace *pacer, n *node) error {
 	for {
 		select {
 		case <-ctx.Done():
@@ -160,6 +161,9 @@ func serveReboots(ctx context.Context, obs *observer, n *node) error {
 		}
 		if err := obs.stillHolds(ctx, n.machineID, "when its daemon was stopped for the reboot it requested"); err != nil {
 			return err
+		}
+		if err := pace.wait(ctx); err != nil {
+			return nil // the test is over
 		}
 		if err := n.comeBack(); err != nil {
 			return err
@@ -197,8 +201,12 @@ func crashHolder(ctx context.Context, obs *observer, n *node, newBootID bool, lo
 // etcdFaults kills the etcd leader as soon as the rollout has begun and
 // restarts it once the monitor has seen the rollout progress without it;
 // then it freezes (SIGSTOP) a member until the rollout has progressed
-// again.
-func etcdFaults(ctx context.Context, cluster *etcdproc.Cluster, obs *observer, logf func(string, ...any)) error {
+// again. Nodes come back from their reboots only as pace lets them, a few
+// during each fault, so that the faults fall in the middle of the rollout
+// however fast it would go; once the faults are over, pace lets every node
+// come back.
+func etcdFaults(ctx context.Context, cluster *etcdproc.Cluster, obs *observer, pace *pacer, logf func(string, ...any)) error {
+	defer pace.openAll()
 	if _, err := obs.until(ctx, "the first slot is taken", func(r monitor.GroupResult) bool { return r.Acquires > 0 }); err != nil {
 		return err
 	}
@@ -209,6 +217,7 @@ func etcdFaults(ctx context.Context, cluster *etcdproc.Cluster, obs *observer, l
 	cluster.Kill(leader)
 	r := obs.result()
 	logf("killed (-9) the etcd leader, member %d; monitor saw %s", leader, summary(r))
+	pace.allow(progress)
 	if r, err = progressed(ctx, obs, r); err != nil {
 		return fmt.Errorf("without etcd member %d (the other two have a quorum): %w", leader, err)
 	}
@@ -228,6 +237,7 @@ func etcdFaults(ctx context.Context, cluster *etcdproc.Cluster, obs *observer, l
 	cluster.Stop(frozen)
 	r = obs.result()
 	logf("froze (SIGSTOP) etcd member %d, a follower (leader: %d); monitor saw %s", frozen, leader, summary(r))
+	pace.allow(progress)
 	r, err = progressed(ctx, obs, r)
 	cluster.Cont(frozen)
 	if err != nil {
