@@ -1,14 +1,9 @@
 package e2e_test
 
 import (
-	"os"
 	"testing"
 
 	"github.com/flatcar/locksmith/internal/testbin"
 )
 
-func TestMain(m *testing.M) {
-	code := m.Run()
-	testbin.Cleanup()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { testbin.Main(m) }

@@ -1,18 +1,13 @@
 package main_test
 
 import (
-	"os"
 	"strings"
 	"testing"
 
 	"github.com/flatcar/locksmith/internal/testbin"
 )
 
-func TestMain(m *testing.M) {
-	code := m.Run()
-	testbin.Cleanup()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { testbin.Main(m) }
 
 // TestExitStatus runs the real program: a bad command line exits 2 with
 // one line on stderr, a run that cannot reach etcd exits 1.

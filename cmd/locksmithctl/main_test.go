@@ -1,7 +1,6 @@
 package main_test
 
 import (
-	"os"
 	"strings"
 	"testing"
 
@@ -9,11 +8,7 @@ import (
 	"github.com/flatcar/locksmith/internal/testbin"
 )
 
-func TestMain(m *testing.M) {
-	code := m.Run()
-	testbin.Cleanup()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { testbin.Main(m) }
 
 // TestExitStatus runs the real program: main prints Run's error as one
 // line on stderr and maps it to the exit status.

@@ -24,11 +24,7 @@ import (
 	"github.com/flatcar/locksmith/updateengine"
 )
 
-func TestMain(m *testing.M) {
-	code := m.Run()
-	testbin.Cleanup()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { testbin.Main(m) }
 
 // patience bounds every wait for the daemon.
 const patience = 60 * time.Second

@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"io"
-	"os"
 	"os/exec"
 	"strings"
 	"testing"
@@ -19,11 +18,7 @@ import (
 	"github.com/flatcar/locksmith/updateengine"
 )
 
-func TestMain(m *testing.M) {
-	code := m.Run()
-	testbin.Cleanup()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { testbin.Main(m) }
 
 // lineTimeout bounds the wait for each line of the harness's output.
 const lineTimeout = 30 * time.Second

@@ -2,18 +2,13 @@ package etcdproc
 
 import (
 	"context"
-	"os"
 	"testing"
 	"time"
 
 	"github.com/flatcar/locksmith/internal/testbin"
 )
 
-func TestMain(m *testing.M) {
-	code := m.Run()
-	testbin.Cleanup()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { testbin.Main(m) }
 
 func put(t *testing.T, c *Cluster, key string) {
 	t.Helper()

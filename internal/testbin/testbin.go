@@ -48,8 +48,15 @@ func Build(tb testing.TB, pkg string) string {
 	return out
 }
 
-// Cleanup removes the binaries built so far. Call it from TestMain after
-// m.Run.
+// Main is a TestMain for packages that build binaries: it runs the tests
+// and removes the binaries (the test binary then exits with m.Run's
+// status).
+func Main(m *testing.M) {
+	m.Run()
+	Cleanup()
+}
+
+// Cleanup removes the binaries built so far; [Main] calls it.
 func Cleanup() {
 	mu.Lock()
 	defer mu.Unlock()

@@ -14,11 +14,7 @@ import (
 	"github.com/flatcar/locksmith/internal/testbin"
 )
 
-func TestMain(m *testing.M) {
-	code := m.Run()
-	testbin.Cleanup()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { testbin.Main(m) }
 
 func TestMemoryOfTheRealDaemon(t *testing.T) {
 	bin := testbin.Build(t, "github.com/flatcar/locksmith/cmd/locksmithd")
