@@ -84,19 +84,7 @@ func (f *Fake) Pending() int {
 // or the cause of ctx's end if ctx ends first. It does not poll: it wakes
 // whenever a timer is created.
 func (f *Fake) BlockUntil(ctx context.Context, n int) error {
-	for {
-		f.mu.Lock()
-		ok, changed := len(f.pending) >= n, f.changed
-		f.mu.Unlock()
-		if ok {
-			return nil
-		}
-		select {
-		case <-changed:
-		case <-ctx.Done():
-			return context.Cause(ctx)
-		}
-	}
+	return f.waitUntil(ctx, func() bool { return len(f.pending) >= n })
 }
 
 // BlockUntilTimer waits until a pending timer is due exactly d after the
@@ -104,13 +92,21 @@ func (f *Fake) BlockUntil(ctx context.Context, n int) error {
 // ends first. A test uses it to know that the code under test is waiting
 // for d before it advances the time.
 func (f *Fake) BlockUntilTimer(ctx context.Context, d time.Duration) error {
+	return f.waitUntil(ctx, func() bool {
+		at := f.now.Add(d)
+		return slices.ContainsFunc(f.pending, func(t *fakeTimer) bool { return t.at.Equal(at) })
+	})
+}
+
+// waitUntil waits until ok, called with f.mu held, reports true, checking
+// again whenever a timer is created. It returns nil then, or the cause of
+// ctx's end if ctx ends first.
+func (f *Fake) waitUntil(ctx context.Context, ok func() bool) error {
 	for {
 		f.mu.Lock()
-		at := f.now.Add(d)
-		ok := slices.ContainsFunc(f.pending, func(t *fakeTimer) bool { return t.at.Equal(at) })
-		changed := f.changed
+		done, changed := ok(), f.changed
 		f.mu.Unlock()
-		if ok {
+		if done {
 			return nil
 		}
 		select {
