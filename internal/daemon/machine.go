@@ -1,6 +1,7 @@
 package daemon
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -146,10 +147,10 @@ func New(cfg Config, deps Deps) (*Machine, error) {
 	if err := check(cfg, deps); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInvalidConfig, err)
 	}
-	cfg.RebootTimeout = cmpOr(cfg.RebootTimeout, DefaultRebootTimeout)
-	cfg.ProbeTimeout = cmpOr(cfg.ProbeTimeout, DefaultProbeTimeout)
-	cfg.RetryInitial = cmpOr(cfg.RetryInitial, DefaultRetryInitial)
-	cfg.RetryMax = max(cmpOr(cfg.RetryMax, DefaultRetryMax), cfg.RetryInitial)
+	cfg.RebootTimeout = cmp.Or(cfg.RebootTimeout, DefaultRebootTimeout)
+	cfg.ProbeTimeout = cmp.Or(cfg.ProbeTimeout, DefaultProbeTimeout)
+	cfg.RetryInitial = cmp.Or(cfg.RetryInitial, DefaultRetryInitial)
+	cfg.RetryMax = max(cmp.Or(cfg.RetryMax, DefaultRetryMax), cfg.RetryInitial)
 	if deps.Runner == nil {
 		deps.Runner = ShellRunner{}
 	}
@@ -166,13 +167,6 @@ func New(cfg Config, deps Deps) (*Machine, error) {
 		log:   deps.Logger,
 		retry: backoff{initial: cfg.RetryInitial, max: cfg.RetryMax},
 	}, nil
-}
-
-func cmpOr(d, def time.Duration) time.Duration {
-	if d == 0 {
-		return def
-	}
-	return d
 }
 
 func check(cfg Config, d Deps) error {
