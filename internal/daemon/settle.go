@@ -2,7 +2,6 @@ package daemon
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
 	"github.com/flatcar/locksmith/internal/clock"
@@ -59,14 +58,8 @@ func (m *Machine) settle(ctx context.Context, checked *bool) error {
 	if h.BootID != m.cfg.BootID {
 		why = "post-reboot checks passed"
 	}
-	err := m.probe(ctx, func(ctx context.Context) error { return m.d.Lock.Release(ctx, m.cfg.MachineID) })
-	switch {
-	case errors.Is(err, semaphore.ErrNotHolder):
-		m.log.Warn("the reboot slot was already gone", "why", why, holderAttr(h))
-	case err != nil:
+	if err := m.giveBack(ctx, h, why); err != nil {
 		return fmt.Errorf("release the reboot slot: %w", err)
-	default:
-		m.log.Info("released the reboot slot", "why", why, holderAttr(h))
 	}
 	return nil
 }

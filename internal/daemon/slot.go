@@ -55,22 +55,31 @@ func (m *Machine) release(ctx context.Context, why string) {
 	}
 }
 
-// releaseSlot releases this machine's slot with a bounded context and
-// records that it holds none. A slot that is already gone
-// (semaphore.ErrNotHolder, e.g. removed by an operator) counts as released.
+// releaseSlot releases this machine's slot with a context detached from
+// ctx's cancellation (see giveBack) and records that it holds none.
 func (m *Machine) releaseSlot(ctx context.Context, why string) error {
-	rctx, cancel := clock.WithTimeout(context.WithoutCancel(ctx), m.clock, m.cfg.ProbeTimeout)
-	defer cancel()
-	err := m.d.Lock.Release(rctx, m.cfg.MachineID)
+	if err := m.giveBack(context.WithoutCancel(ctx), m.holder, why); err != nil {
+		return err
+	}
+	m.setSlot(slotNone, semaphore.Holder{})
+	return nil
+}
+
+// giveBack releases this machine's slot h, under ctx bounded by
+// ProbeTimeout, and logs it with why. A slot that is already gone
+// (semaphore.ErrNotHolder, e.g. removed by an operator) counts as released.
+// It leaves the state of Run's goroutine alone, so that settleLater can use
+// it too.
+func (m *Machine) giveBack(ctx context.Context, h semaphore.Holder, why string) error {
+	err := m.probe(ctx, func(ctx context.Context) error { return m.d.Lock.Release(ctx, m.cfg.MachineID) })
 	switch {
 	case errors.Is(err, semaphore.ErrNotHolder):
-		m.log.Warn("the reboot slot was already gone", "why", why, holderAttr(m.holder))
+		m.log.Warn("the reboot slot was already gone", "why", why, holderAttr(h))
 	case err != nil:
 		return err
 	default:
-		m.log.Info("released the reboot slot", "why", why, holderAttr(m.holder))
+		m.log.Info("released the reboot slot", "why", why, holderAttr(h))
 	}
-	m.setSlot(slotNone, semaphore.Holder{})
 	return nil
 }
 
