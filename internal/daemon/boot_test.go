@@ -18,9 +18,7 @@ import (
 // heldFromLastBoot makes m1 hold a slot taken in boot "boot-0".
 func heldFromLastBoot(t *testing.T, n *node) {
 	t.Helper()
-	if err := n.sem.Acquire(context.Background(), semaphore.Holder{ID: "m1", BootID: "boot-0", Reason: "reboot"}); err != nil {
-		t.Fatal(err)
-	}
+	n.take(semaphore.Holder{ID: "m1", BootID: "boot-0", Reason: "reboot"})
 }
 
 func TestPostRebootChecksRetriedThenPass(t *testing.T) {
@@ -174,9 +172,7 @@ func TestStrategyOffReleasesAndExits(t *testing.T) {
 
 func TestStrategyRebootReleasesSlotOfThisBoot(t *testing.T) {
 	n := newNode(t)
-	if err := n.sem.Acquire(context.Background(), semaphore.Holder{ID: "m1", BootID: "boot-1"}); err != nil {
-		t.Fatal(err)
-	}
+	n.take(semaphore.Holder{ID: "m1", BootID: "boot-1"})
 	n.cfg.Strategy = strategy.Reboot
 	n.start()
 	n.rec.waitState(t, daemon.StateIdle)

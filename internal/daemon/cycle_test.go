@@ -59,9 +59,7 @@ func TestFullCycle(t *testing.T) {
 
 func TestResumesSlotOfThisBoot(t *testing.T) {
 	n := newNode(t)
-	if err := n.sem.Acquire(context.Background(), semaphore.Holder{ID: "m1", BootID: "boot-1"}); err != nil {
-		t.Fatal(err)
-	}
+	n.take(semaphore.Holder{ID: "m1", BootID: "boot-1"})
 	n.upd.set(true, nil)
 	n.start()
 	n.rebootCalled()
@@ -75,9 +73,7 @@ func TestResumesSlotOfThisBoot(t *testing.T) {
 
 func TestResumedSlotReleasedWhenNoLongerNeeded(t *testing.T) {
 	n := newNode(t)
-	if err := n.sem.Acquire(context.Background(), semaphore.Holder{ID: "m1", BootID: "boot-1"}); err != nil {
-		t.Fatal(err)
-	}
+	n.take(semaphore.Holder{ID: "m1", BootID: "boot-1"})
 	n.start()
 	n.backToIdle("no longer needed")
 }
@@ -104,9 +100,7 @@ func TestWindowClosedTakesNoSlot(t *testing.T) {
 
 func TestReleasesWhenNoLongerNeededAfterWaitingForSlot(t *testing.T) {
 	n := newNode(t)
-	if err := n.sem.Acquire(context.Background(), semaphore.Holder{ID: "other"}); err != nil {
-		t.Fatal(err)
-	}
+	n.take(semaphore.Holder{ID: "other"})
 	n.upd.set(true, nil)
 	n.start()
 	n.rec.waitState(t, daemon.StateWaitingSlot)
@@ -234,9 +228,7 @@ func TestShutdownReleasesSlotOfUnrequestedReboot(t *testing.T) {
 
 func TestShutdownWhileWaitingForSlotTakesNone(t *testing.T) {
 	n := newNode(t)
-	if err := n.sem.Acquire(context.Background(), semaphore.Holder{ID: "other"}); err != nil {
-		t.Fatal(err)
-	}
+	n.take(semaphore.Holder{ID: "other"})
 	n.upd.set(true, nil)
 	n.start()
 	n.rec.waitState(t, daemon.StateWaitingSlot)

@@ -384,14 +384,28 @@ func (n *node) noRebootCall() {
 	}
 }
 
-// holders returns the holders of the node's semaphore.
-func (n *node) holders() []semaphore.Holder {
+// take makes h hold a slot of the node's semaphore.
+func (n *node) take(h semaphore.Holder) {
+	n.t.Helper()
+	if err := n.sem.Acquire(context.Background(), h); err != nil {
+		n.t.Fatal(err)
+	}
+}
+
+// state reads the node's semaphore.
+func (n *node) state() semaphore.State {
 	n.t.Helper()
 	st, err := n.sem.Get(context.Background())
 	if err != nil {
 		n.t.Fatal(err)
 	}
-	return st.Holders
+	return st
+}
+
+// holders returns the holders of the node's semaphore.
+func (n *node) holders() []semaphore.Holder {
+	n.t.Helper()
+	return n.state().Holders
 }
 
 // holds fails unless the semaphore's only holder is id with boot id boot.

@@ -56,9 +56,7 @@ func TestUnlockedKeptSlotIsTakenAgain(t *testing.T) {
 	if err := n.sem.Release(context.Background(), "m1"); err != nil { // the operator's unlock
 		t.Fatal(err)
 	}
-	if err := n.sem.Acquire(context.Background(), semaphore.Holder{ID: "other"}); err != nil {
-		t.Fatal(err)
-	}
+	n.take(semaphore.Holder{ID: "other"})
 	n.upd.set(true, nil) // a fixed update arrives
 	e := n.rec.waitState(t, daemon.StateWaitingSlot)
 	if e.Holding {

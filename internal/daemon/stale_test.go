@@ -15,19 +15,14 @@ import (
 func TestLockTTLRemovesStaleHolder(t *testing.T) {
 	n := newNode(t)
 	n.cfg.LockTTL = time.Hour
-	if err := n.sem.Acquire(context.Background(), semaphore.Holder{ID: "dead", Hostname: "gone", BootID: "b-dead"}); err != nil {
-		t.Fatal(err)
-	}
+	n.take(semaphore.Holder{ID: "dead", Hostname: "gone", BootID: "b-dead"})
 	n.upd.set(true, nil)
 	n.start()
 	n.rec.waitState(t, daemon.StateWaitingSlot)
 	n.advance(time.Hour + time.Nanosecond) // the moment "dead" turns stale
 	n.rec.waitState(t, daemon.StateSlotTaken)
 	n.rebootCalled()
-	st, err := n.sem.Get(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := n.state()
 	if st.LastRemoval == nil || st.LastRemoval.Holder.ID != "dead" || st.LastRemoval.By != "m1" {
 		t.Fatalf("last removal %+v, want dead removed by m1", st.LastRemoval)
 	}
@@ -38,9 +33,7 @@ func TestLockTTLRemovesStaleHolder(t *testing.T) {
 func TestLockTTLLeavesFreshHolder(t *testing.T) {
 	n := newNode(t)
 	n.cfg.LockTTL = time.Hour
-	if err := n.sem.Acquire(context.Background(), semaphore.Holder{ID: "busy"}); err != nil {
-		t.Fatal(err)
-	}
+	n.take(semaphore.Holder{ID: "busy"})
 	n.upd.set(true, nil)
 	n.start()
 	n.rec.waitState(t, daemon.StateWaitingSlot)
@@ -55,10 +48,7 @@ func TestLockTTLLeavesFreshHolder(t *testing.T) {
 	}
 	n.rec.waitState(t, daemon.StateSlotTaken)
 	n.rebootCalled()
-	st, err := n.sem.Get(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := n.state()
 	if st.LastRemoval != nil {
 		t.Fatalf("removed %+v although it was not stale", st.LastRemoval)
 	}
@@ -73,18 +63,13 @@ func TestLockTTLWaitsForFullSemaphore(t *testing.T) {
 	}
 	// A stale holder in a semaphore that is not full is left alone: the
 	// node gets the free slot.
-	if err := n.sem.Acquire(ctx, semaphore.Holder{ID: "old"}); err != nil {
-		t.Fatal(err)
-	}
+	n.take(semaphore.Holder{ID: "old"})
 	n.clk.Advance(2 * time.Hour)
 	n.upd.set(true, nil)
 	n.start()
 	n.rec.waitState(t, daemon.StateSlotTaken)
 	n.rebootCalled()
-	st, err := n.sem.Get(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := n.state()
 	if st.LastRemoval != nil || len(st.Holders) != 2 {
 		t.Fatalf("state %+v, want old and m1 holding, no removal", st)
 	}
@@ -96,9 +81,7 @@ func TestLockTTLWaitsForFullSemaphore(t *testing.T) {
 func TestSlotAgeCountsFromAcquisition(t *testing.T) {
 	n := newNode(t)
 	ctx := context.Background()
-	if err := n.sem.Acquire(ctx, semaphore.Holder{ID: "busy"}); err != nil {
-		t.Fatal(err)
-	}
+	n.take(semaphore.Holder{ID: "busy"})
 	n.upd.set(true, nil)
 	n.start()
 	n.rec.waitState(t, daemon.StateWaitingSlot)
@@ -109,10 +92,7 @@ func TestSlotAgeCountsFromAcquisition(t *testing.T) {
 	}
 	n.rec.waitState(t, daemon.StateSlotTaken)
 	n.rebootCalled()
-	st, err := n.sem.Get(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := n.state()
 	h, ok := st.Holder("m1")
 	if !ok {
 		t.Fatalf("m1 holds no slot: %+v", st)
@@ -149,9 +129,7 @@ func TestLockTTLRemovesOneStaleHolderAtATime(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, id := range []string{"dead1", "dead2"} {
-		if err := n.sem.Acquire(ctx, semaphore.Holder{ID: id}); err != nil {
-			t.Fatal(err)
-		}
+		n.take(semaphore.Holder{ID: id})
 		n.clk.Advance(10 * time.Minute)
 	}
 	n.clk.Advance(2 * time.Hour) // both are stale now
@@ -161,10 +139,7 @@ func TestLockTTLRemovesOneStaleHolderAtATime(t *testing.T) {
 	n.rebootCalled()
 	removed := func(id, by string, holders ...string) {
 		t.Helper()
-		st, err := n.sem.Get(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
+		st := n.state()
 		var ids []string
 		for _, h := range st.Holders {
 			ids = append(ids, h.ID)
