@@ -274,6 +274,17 @@ func (e *env) waitSemaphore(what string, ok func(semaphore.State) bool) semaphor
 	}
 }
 
+// waitRebootCalls waits until logind's Reboot has been called n times in
+// all.
+func (e *env) waitRebootCalls(n int) {
+	e.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), patience)
+	defer cancel()
+	if err := e.logind.WaitRebootCalls(ctx, n); err != nil {
+		e.t.Fatal(err)
+	}
+}
+
 // holders returns the ids holding slots now.
 func (e *env) holders() []string {
 	e.t.Helper()

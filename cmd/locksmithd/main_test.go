@@ -16,8 +16,6 @@ import (
 
 func TestFullCycle(t *testing.T) {
 	e := newEnv(t)
-	rebooted := make(chan struct{}, 1)
-	e.logind.OnReboot(func() { rebooted <- struct{}{} })
 	checked := filepath.Join(e.dir, "checked")
 	check := "--post-reboot-check=touch " + checked
 
@@ -31,11 +29,7 @@ func TestFullCycle(t *testing.T) {
 	if h, _ := st.Holder(machineID); h.BootID != "boot-1" || !strings.Contains(h.Reason, "4081.2.1") {
 		t.Fatalf("holder %+v", h)
 	}
-	select {
-	case <-rebooted:
-	case <-time.After(patience):
-		t.Fatalf("logind Reboot not called; log:\n%s", before.stderr.String())
-	}
+	e.waitRebootCalls(1)
 	before.stderr.waitFor(t, "reboot request log", "reboot requested")
 	before.terminate() // the host goes down
 	if got := e.holders(); !slices.Equal(got, []string{machineID}) {
@@ -116,11 +110,7 @@ func TestSpoofedSignalDoesNotReboot(t *testing.T) {
 	if err := e.ue.SetStatusAndEmit(needReboot); err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), patience)
-	defer cancel()
-	if err := e.logind.WaitRebootCalls(ctx, 1); err != nil {
-		t.Fatal(err)
-	}
+	e.waitRebootCalls(1)
 	p.terminate()
 }
 
