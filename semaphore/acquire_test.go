@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/flatcar/locksmith/internal/reqcount"
 	clientv3 "go.etcd.io/etcd/client/v3"
 )
 
@@ -405,7 +406,7 @@ func TestHandoffCostDoesNotGrowWithQueue(t *testing.T) {
 	for _, n := range []int{2, 20} {
 		t.Run(fmt.Sprintf("waiters=%d", n), func(t *testing.T) {
 			srv, _ := etcdT(t)
-			var rc requestCounter
+			var rc reqcount.Counter
 			counted := countingClient(t, srv, &rc)
 			ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
 			defer cancel()
@@ -417,7 +418,7 @@ func TestHandoffCostDoesNotGrowWithQueue(t *testing.T) {
 				results = append(results, acquireAsync(ctx, waiters, fmt.Sprintf("w%02d", i)))
 				waitFor(t, watching)
 			}
-			rc.reset()
+			before := rc.Counts()
 			if err := holder.Release(ctx, "h"); err != nil {
 				t.Fatal(err)
 			}
@@ -427,7 +428,7 @@ func TestHandoffCostDoesNotGrowWithQueue(t *testing.T) {
 			waitFor(t, watching) // the next waiter now leads the queue
 			// One compare-and-swap to release, one to take the slot, one
 			// read by the waiter that moved to the head of the queue.
-			if got := rc.unary.Load(); got != 3 {
+			if got := rc.Counts().Sub(before).Unary; got != 3 {
 				t.Errorf("handoff among %d waiters took %d unary requests, want 3", n, got)
 			}
 			cancel()

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/flatcar/locksmith/internal/reqcount"
 	clientv3 "go.etcd.io/etcd/client/v3"
 )
 
@@ -69,7 +70,7 @@ func TestHeadAdmitsAsManyWaitersAsFreeSlotsInOneWrite(t *testing.T) {
 			}
 			// k+1 waiters, each with its own Semaphore (and lease), as
 			// nodes would: k get the slots, the last one stays queued.
-			var rc requestCounter
+			var rc reqcount.Counter
 			counted := countingClient(t, srv, &rc)
 			settled := make(chan struct{}, 2*k+2)
 			var results []<-chan error
@@ -82,7 +83,7 @@ func TestHeadAdmitsAsManyWaitersAsFreeSlotsInOneWrite(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			rc.reset()
+			before := rc.Counts()
 			if _, err := admin.SetMax(ctx, 2*k); err != nil {
 				t.Fatal(err)
 			}
@@ -97,7 +98,7 @@ func TestHeadAdmitsAsManyWaitersAsFreeSlotsInOneWrite(t *testing.T) {
 			// reads them; the second admits all k. Each of the k-1
 			// others reads once to learn that it holds a slot, and the
 			// waiter left behind once to lead.
-			if got, want := rc.unary.Load(), int64(k+2); got != want {
+			if got, want := rc.Counts().Sub(before).Unary, int64(k+2); got != want {
 				t.Errorf("%d free slots cost the waiters %d requests, want %d", k, got, want)
 			}
 			states := history(t, admin, start.Revision+1)

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/flatcar/locksmith/internal/embedetcd"
+	"github.com/flatcar/locksmith/internal/reqcount"
 )
 
 // waitersPerClient is how many waiters of the benchmark share one client
@@ -21,7 +22,7 @@ const waitersPerClient = 100
 // for a semaphore of one slot, what a cycle costs: a holder releases, the
 // first waiter takes the slot, the next waiter moves to the head of the
 // queue, and the former holder queues again. Every client's requests are
-// counted by gRPC interceptors (see requestCounter):
+// counted by gRPC interceptors (see internal/reqcount):
 //
 //   - reqs/cycle: unary calls plus messages sent on streams (watch create
 //     and cancel requests, lease keep-alives), the figure that must not
@@ -66,7 +67,7 @@ func BenchmarkContendedMax(b *testing.B) {
 func benchHandoff(b *testing.B, srv *embedetcd.Server, group string, n, slots int) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	var rc requestCounter
+	var rc reqcount.Counter
 	var watching atomic.Int64
 	queued := make(chan struct{}) // closed once every waiter watches
 	hook := withSettled(func() {
@@ -136,7 +137,7 @@ func benchHandoff(b *testing.B, srv *embedetcd.Server, group string, n, slots in
 		b.Fatal(err)
 	}
 
-	rc.reset()
+	before := rc.Counts()
 	b.ResetTimer()
 	releasedAt.Store(time.Now().UnixNano())
 	for i := range slots {
@@ -152,11 +153,11 @@ func benchHandoff(b *testing.B, srv *embedetcd.Server, group string, n, slots in
 		b.Fatal(err)
 	}
 	b.StopTimer()
-	cycles := float64(b.N)
-	b.ReportMetric(float64(rc.sent())/cycles, "reqs/cycle")
-	b.ReportMetric(float64(rc.unary.Load())/cycles, "unary/cycle")
-	b.ReportMetric(float64(rc.streamSent.Load())/cycles, "stream-sent/cycle")
-	b.ReportMetric(float64(rc.streamRecv.Load())/cycles, "stream-recv/cycle")
+	cycles, counts := float64(b.N), rc.Counts().Sub(before)
+	b.ReportMetric(float64(counts.Requests())/cycles, "reqs/cycle")
+	b.ReportMetric(float64(counts.Unary)/cycles, "unary/cycle")
+	b.ReportMetric(float64(counts.StreamMessages)/cycles, "stream-sent/cycle")
+	b.ReportMetric(float64(counts.StreamReceived)/cycles, "stream-recv/cycle")
 	if slots == 1 {
 		mu.Lock()
 		slices.Sort(handoffs)

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/flatcar/locksmith/internal/embedetcd"
+	"github.com/flatcar/locksmith/internal/reqcount"
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.uber.org/zap"
 	"google.golang.org/grpc"
@@ -175,78 +176,14 @@ func holderIDs(st State) []string {
 	return ids
 }
 
-// requestCounter counts what a client sends to etcd: each unary call and
-// each message sent on a stream (watch create/cancel requests, lease
-// keep-alive requests). Stream messages received (watch events, keep-alive
-// responses) are counted apart.
-type requestCounter struct {
-	unary, streamSent, streamRecv atomic.Int64
-	// keepAlives counts the lease keep-alive requests among streamSent;
-	// keptAlive, when set, is told of each (a send that would block is
-	// dropped).
-	keepAlives atomic.Int64
-	keptAlive  chan struct{}
-}
-
-func (rc *requestCounter) sent() int64 { return rc.unary.Load() + rc.streamSent.Load() }
-
-func (rc *requestCounter) reset() {
-	rc.unary.Store(0)
-	rc.streamSent.Store(0)
-	rc.streamRecv.Store(0)
-	rc.keepAlives.Store(0)
-}
-
-// dialOptions installs the counting interceptors.
-func (rc *requestCounter) dialOptions() []grpc.DialOption {
-	return []grpc.DialOption{
-		grpc.WithChainUnaryInterceptor(func(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
-			rc.unary.Add(1)
-			return invoker(ctx, method, req, reply, cc, opts...)
-		}),
-		grpc.WithChainStreamInterceptor(func(ctx context.Context, desc *grpc.StreamDesc, cc *grpc.ClientConn, method string, streamer grpc.Streamer, opts ...grpc.CallOption) (grpc.ClientStream, error) {
-			cs, err := streamer(ctx, desc, cc, method, opts...)
-			if err != nil {
-				return nil, err
-			}
-			return &countingStream{ClientStream: cs, rc: rc, keepAlive: method == "/etcdserverpb.Lease/LeaseKeepAlive"}, nil
-		}),
-	}
-}
-
-type countingStream struct {
-	grpc.ClientStream
-	rc        *requestCounter
-	keepAlive bool // a lease keep-alive stream
-}
-
-func (s *countingStream) SendMsg(m any) error {
-	s.rc.streamSent.Add(1)
-	if s.keepAlive {
-		s.rc.keepAlives.Add(1)
-		select {
-		case s.rc.keptAlive <- struct{}{}:
-		default:
-		}
-	}
-	return s.ClientStream.SendMsg(m)
-}
-
-func (s *countingStream) RecvMsg(m any) error {
-	err := s.ClientStream.RecvMsg(m)
-	if err == nil {
-		s.rc.streamRecv.Add(1)
-	}
-	return err
-}
-
-// countingClient returns a client of srv whose requests rc counts.
-func countingClient(t testing.TB, srv *embedetcd.Server, rc *requestCounter) *clientv3.Client {
+// clientT returns a client of srv that installs opts and is closed when
+// the test ends.
+func clientT(t testing.TB, srv *embedetcd.Server, opts ...grpc.DialOption) *clientv3.Client {
 	t.Helper()
 	c, err := clientv3.New(clientv3.Config{
 		Endpoints:   srv.Endpoints(),
 		DialTimeout: 10 * time.Second,
-		DialOptions: rc.dialOptions(),
+		DialOptions: opts,
 		Logger:      zap.NewNop(), // cancelled requests at the end of a benchmark are no news
 	})
 	if err != nil {
@@ -254,6 +191,12 @@ func countingClient(t testing.TB, srv *embedetcd.Server, rc *requestCounter) *cl
 	}
 	t.Cleanup(func() { _ = c.Close() })
 	return c
+}
+
+// countingClient returns a client of srv whose requests rc counts.
+func countingClient(t testing.TB, srv *embedetcd.Server, rc *reqcount.Counter) *clientv3.Client {
+	t.Helper()
+	return clientT(t, srv, rc.DialOptions()...)
 }
 
 // queueKeys returns the waiter keys of s and their ids, first come first.
@@ -340,26 +283,16 @@ func waitFor[T any](t testing.TB, ch <-chan T) T {
 
 // racingClient returns a client of srv that calls before(n) ahead of
 // sending its n-th transaction (n from 1), so that a test can change the
-// key between a read and a compare-and-swap; rc, if not nil, counts its
-// requests.
-func racingClient(t testing.TB, srv *embedetcd.Server, rc *requestCounter, before func(n int)) *clientv3.Client {
+// key between a read and a compare-and-swap.
+func racingClient(t testing.TB, srv *embedetcd.Server, before func(n int)) *clientv3.Client {
 	t.Helper()
 	var txns atomic.Int64
-	opts := []grpc.DialOption{grpc.WithChainUnaryInterceptor(func(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
+	return clientT(t, srv, grpc.WithChainUnaryInterceptor(func(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
 		if method == "/etcdserverpb.KV/Txn" {
 			before(int(txns.Add(1)))
 		}
 		return invoker(ctx, method, req, reply, cc, opts...)
-	})}
-	if rc != nil {
-		opts = append(opts, rc.dialOptions()...)
-	}
-	c, err := clientv3.New(clientv3.Config{Endpoints: srv.Endpoints(), DialTimeout: 10 * time.Second, DialOptions: opts, Logger: zap.NewNop()})
-	if err != nil {
-		t.Fatalf("etcd client: %v", err)
-	}
-	t.Cleanup(func() { _ = c.Close() })
-	return c
+	}))
 }
 
 // failingClient returns a client of srv whose unary calls fail, without
@@ -367,20 +300,12 @@ func racingClient(t testing.TB, srv *embedetcd.Server, rc *requestCounter, befor
 // "/etcdserverpb.KV/Txn").
 func failingClient(t testing.TB, srv *embedetcd.Server, fail func(method string) bool) *clientv3.Client {
 	t.Helper()
-	c, err := clientv3.New(clientv3.Config{
-		Endpoints: srv.Endpoints(), DialTimeout: 10 * time.Second, Logger: zap.NewNop(),
-		DialOptions: []grpc.DialOption{grpc.WithChainUnaryInterceptor(func(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
-			if fail(method) {
-				return status.Errorf(codes.FailedPrecondition, "injected failure of %s", method)
-			}
-			return invoker(ctx, method, req, reply, cc, opts...)
-		})},
-	})
-	if err != nil {
-		t.Fatalf("etcd client: %v", err)
-	}
-	t.Cleanup(func() { _ = c.Close() })
-	return c
+	return clientT(t, srv, grpc.WithChainUnaryInterceptor(func(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
+		if fail(method) {
+			return status.Errorf(codes.FailedPrecondition, "injected failure of %s", method)
+		}
+		return invoker(ctx, method, req, reply, cc, opts...)
+	}))
 }
 
 // losingClient returns a client of srv whose second transaction (for a
@@ -388,7 +313,7 @@ func failingClient(t testing.TB, srv *embedetcd.Server, fail func(method string)
 // preceded by write, so that it loses a race; txns counts its
 // transactions.
 func losingClient(t testing.TB, srv *embedetcd.Server, txns *int, write func()) *clientv3.Client {
-	return racingClient(t, srv, nil, func(n int) {
+	return racingClient(t, srv, func(n int) {
 		*txns = n
 		if n == 2 {
 			write()

@@ -8,8 +8,38 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/flatcar/locksmith/internal/reqcount"
 	clientv3 "go.etcd.io/etcd/client/v3"
+	"google.golang.org/grpc"
 )
+
+// leaseKeepAlive is the gRPC method of the stream of lease keep-alives.
+const leaseKeepAlive = "/etcdserverpb.Lease/LeaseKeepAlive"
+
+// keepAliveSent returns a dial option that tells ch of each lease
+// keep-alive request sent (a send that would block is dropped).
+func keepAliveSent(ch chan<- struct{}) grpc.DialOption {
+	return grpc.WithChainStreamInterceptor(func(ctx context.Context, desc *grpc.StreamDesc, cc *grpc.ClientConn, method string, streamer grpc.Streamer, opts ...grpc.CallOption) (grpc.ClientStream, error) {
+		cs, err := streamer(ctx, desc, cc, method, opts...)
+		if err != nil || method != leaseKeepAlive {
+			return cs, err
+		}
+		return &keepAliveStream{ClientStream: cs, sent: ch}, nil
+	})
+}
+
+type keepAliveStream struct {
+	grpc.ClientStream
+	sent chan<- struct{}
+}
+
+func (s *keepAliveStream) SendMsg(m any) error {
+	select {
+	case s.sent <- struct{}{}:
+	default:
+	}
+	return s.ClientStream.SendMsg(m)
+}
 
 // A waiter whose clean-up fails (its delete, and perhaps the revocation
 // of its lease, fail during an etcd hiccup) must not strand the queue: its
@@ -74,11 +104,12 @@ func TestFailedCleanUpDoesNotStrandTheQueue(t *testing.T) {
 func TestNoKeepAliveOnceNoWaitIsInProgress(t *testing.T) {
 	srv, c := etcdT(t)
 	ctx := ctxT(t)
-	rc := requestCounter{keptAlive: make(chan struct{}, 1)}
-	s := newT(t, countingClient(t, srv, &rc), DefaultGroup, WithWaiterTTL(2))
+	var rc reqcount.Counter
+	keptAlive := make(chan struct{}, 1)
+	s := newT(t, clientT(t, srv, append(rc.DialOptions(), keepAliveSent(keptAlive))...), DefaultGroup, WithWaiterTTL(2))
 	holder := heldT(t, c, "h")
 	waiting := queueT(ctx, t, holder, s, "w")
-	waitFor(t, rc.keptAlive) // the wait is kept alive
+	waitFor(t, keptAlive) // the wait is kept alive
 
 	// A probe key on the wait's lease tells when the lease is gone.
 	keys, _ := queueKeys(t, holder)
@@ -94,7 +125,7 @@ func TestNoKeepAliveOnceNoWaitIsInProgress(t *testing.T) {
 	if err := result(t, waiting); err != nil {
 		t.Fatal(err)
 	}
-	sent := rc.keepAlives.Load()
+	sent := rc.ByMethod()[leaseKeepAlive]
 	// Let a whole TTL pass, three keep-alive periods: a lease granted now
 	// expires; and the wait's lease must go too, renewed by nobody.
 	span, err := c.Grant(ctx, 2)
@@ -110,7 +141,7 @@ func TestNoKeepAliveOnceNoWaitIsInProgress(t *testing.T) {
 			t.Fatalf("%s did not end (the watch of its probe key ended with %v): still kept alive?", what, wr.Err())
 		}
 	}
-	if n := rc.keepAlives.Load(); n != sent {
+	if n := rc.ByMethod()[leaseKeepAlive]; n != sent {
 		t.Fatalf("%d keep-alives sent after the wait ended, want none", n-sent)
 	}
 }

@@ -97,7 +97,7 @@ func TestWritesBackOffAfterLostRaces(t *testing.T) {
 		d time.Duration
 	}
 	var backoffs []backoff
-	s := newT(t, racingClient(t, srv, nil, func(n int) {
+	s := newT(t, racingClient(t, srv, func(n int) {
 		if v, ok := foreign[n]; ok {
 			rawPut(t, c, key, v)
 		}

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/flatcar/locksmith/internal/reqcount"
 )
 
 func TestKeyNames(t *testing.T) {
@@ -355,18 +357,18 @@ func TestRepair(t *testing.T) {
 func TestForeignWriteBetweenReadAndWriteIsRetried(t *testing.T) {
 	srv, c := etcdT(t)
 	ctx := ctxT(t)
-	var rc requestCounter
+	var rc reqcount.Counter
 	s := newT(t, countingClient(t, srv, &rc), DefaultGroup)
 	if _, err := s.SetMax(ctx, 3); err != nil {
 		t.Fatal(err)
 	}
 	// s has read and written the key; now another tool changes it.
 	rawPut(t, c, s.Key(), `{"semaphore":2,"max":3,"holders":["x"]}`)
-	rc.reset()
+	before := rc.Counts()
 	if err := s.TryAcquire(ctx, Holder{ID: "a"}); err != nil {
 		t.Fatalf("TryAcquire after a foreign write: %v", err)
 	}
-	if n := rc.unary.Load(); n != 2 {
+	if n := rc.Counts().Sub(before).Unary; n != 2 {
 		t.Errorf("TryAcquire took %d requests, want 2 (a failed compare-and-swap, then a successful one)", n)
 	}
 	rawPut(t, c, s.Key(), `{"semaphore":1,"max":3,"holders":["a","x","y"]}`)
@@ -385,7 +387,7 @@ func TestForeignWriteBetweenReadAndWriteIsRetried(t *testing.T) {
 func TestUncontendedUpdatesTakeOneRequest(t *testing.T) {
 	srv, _ := etcdT(t)
 	ctx := ctxT(t)
-	var rc requestCounter
+	var rc reqcount.Counter
 	s := newT(t, countingClient(t, srv, &rc), DefaultGroup)
 	for _, step := range []struct {
 		name string
@@ -396,11 +398,11 @@ func TestUncontendedUpdatesTakeOneRequest(t *testing.T) {
 		{"Acquire", func() error { return s.Acquire(ctx, Holder{ID: "a"}) }},
 		{"SetMax", func() error { _, err := s.SetMax(ctx, 2); return err }},
 	} {
-		rc.reset()
+		before := rc.Counts()
 		if err := step.call(); err != nil {
 			t.Fatalf("%s: %v", step.name, err)
 		}
-		if n := rc.sent(); n != 1 {
+		if n := rc.Counts().Sub(before).Requests(); n != 1 {
 			t.Errorf("%s sent %d requests, want 1", step.name, n)
 		}
 	}
