@@ -10,16 +10,13 @@ import (
 	clientv3 "go.etcd.io/etcd/client/v3"
 
 	"github.com/flatcar/locksmith/internal/sim/monitor"
-	"github.com/flatcar/locksmith/semaphore"
 )
 
 // observer is the test's independent view of the semaphore of one group:
-// the monitor records every revision of it, and until wakes up on an etcd
-// watch of the same keys to test conditions on what the monitor saw.
+// the monitor records every revision of it, and until tests conditions on
+// what the monitor saw.
 type observer struct {
-	cli   *clientv3.Client
-	mon   *monitor.Monitor
-	group string
+	mon *monitor.Monitor
 }
 
 // startObserver starts the monitor on group from the next revision on and
@@ -31,7 +28,7 @@ func startObserver(ctx context.Context, t *testing.T, cli *clientv3.Client, grou
 	if err != nil {
 		t.Fatal(err)
 	}
-	o := &observer{cli: cli, mon: mon, group: group}
+	o := &observer{mon: mon}
 	t.Cleanup(func() {
 		if err := mon.Stop(); err != nil {
 			t.Errorf("monitor: %v", err)
@@ -47,35 +44,18 @@ func startObserver(ctx context.Context, t *testing.T, cli *clientv3.Client, grou
 func (o *observer) result() monitor.GroupResult { return o.mon.Result().Groups[0] }
 
 // until waits until cond accepts what the monitor has observed, testing it
-// once the monitor has caught up with each change of the group's keys. It
-// returns the accepted result, or an error naming what when ctx ends first.
+// once the monitor has caught up with etcd and after each revision it
+// processes from then on. It returns the accepted result, or an error
+// naming what when ctx ends first.
 func (o *observer) until(ctx context.Context, what string, cond func(monitor.GroupResult) bool) (monitor.GroupResult, error) {
-	wctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	// The first response (created) carries the revision the watch starts
-	// after; every later change of the keys is an event.
-	wch := o.cli.Watch(wctx, semaphore.Key(o.group), clientv3.WithPrefix(), clientv3.WithCreatedNotify())
-	for {
-		var resp clientv3.WatchResponse
-		var ok bool
-		select {
-		case resp, ok = <-wch:
-			if !ok {
-				return o.result(), fmt.Errorf("wait until %s: the watch ended (context: %v)", what, context.Cause(ctx))
-			}
-		case <-ctx.Done():
-			return o.result(), fmt.Errorf("wait until %s: %w; monitor saw %s", what, context.Cause(ctx), summary(o.result()))
-		}
-		if err := resp.Err(); err != nil {
-			return o.result(), fmt.Errorf("wait until %s: watch: %w", what, err)
-		}
-		if err := o.mon.WaitRevision(ctx, resp.Header.Revision); err != nil {
-			return o.result(), fmt.Errorf("wait until %s: %w", what, err)
-		}
-		if r := o.result(); cond(r) {
-			return r, nil
-		}
+	if err := o.mon.Sync(ctx); err != nil {
+		return o.result(), fmt.Errorf("wait until %s: %w", what, err)
 	}
+	r, err := o.mon.Until(ctx, func(r monitor.Result) bool { return cond(r.Groups[0]) })
+	if err != nil {
+		return r.Groups[0], fmt.Errorf("wait until %s: %w; monitor saw %s", what, err, summary(r.Groups[0]))
+	}
+	return r.Groups[0], nil
 }
 
 // holds waits until the monitor sees id hold a slot.
