@@ -5,7 +5,7 @@
 // and freezes etcd members and kills daemons that hold a slot. An observer
 // that reads etcd only (package internal/sim/monitor) checks that no more
 // nodes than the semaphore's max are ever between taking and releasing a
-// slot.
+// slot, and that nodes take their slots in the order they queued.
 //
 // The package has no API; its tests are skipped with -short because they
 // take tens of seconds.
