@@ -73,7 +73,6 @@ type fleet struct {
 	remaining int
 	down      map[string]int // nodes of a group down (and coming back) now
 	maxDown   map[string]int
-	reboots   int
 	start     time.Time // when the update was announced
 	lastDone  map[string]time.Time
 }
@@ -228,7 +227,6 @@ func (f *fleet) wentDown(n *node) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	n.reboots++
-	f.reboots++
 	if n.dies {
 		f.setPhase(n, phaseFailed)
 		f.finished()

@@ -141,7 +141,6 @@ type outcome struct {
 	start     time.Time
 	lastDone  map[string]time.Time
 	maxDown   map[string]int
-	reboots   int
 	monitor   monitor.Result
 	requests  reqcount.Counts
 	byMethod  map[string]int64
@@ -153,7 +152,7 @@ func (f *fleet) outcome(end time.Time) *outcome {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	out := &outcome{mode: f.mode, completed: f.remaining == 0, groups: f.groups, start: f.start,
-		lastDone: f.lastDone, maxDown: f.maxDown, reboots: f.reboots}
+		lastDone: f.lastDone, maxDown: f.maxDown}
 	for _, n := range f.nodes {
 		out.nodes = append(out.nodes, *n)
 	}
@@ -165,7 +164,7 @@ func runReport(o Options, out *outcome) RunReport {
 	r := RunReport{
 		Mode: out.mode, Nodes: o.Nodes, Groups: o.Groups, Max: o.Max,
 		RebootSeconds: o.RebootTime.Seconds(), JitterSeconds: o.Jitter.Seconds(),
-		Completed: out.completed, Reboots: out.reboots,
+		Completed:    out.completed,
 		EtcdRequests: out.requests.Requests(), EtcdUnaryCalls: out.requests.Unary, EtcdStreamMessages: out.requests.StreamMessages,
 		FIFOViolations:  len(out.monitor.FIFO),
 		CPUSeconds:      out.cpu.Seconds(),
@@ -175,6 +174,7 @@ func runReport(o Options, out *outcome) RunReport {
 	perGroup := map[string]int{}
 	for _, n := range out.nodes {
 		perGroup[n.group]++
+		r.Reboots += n.reboots
 		if n.reboots == 1 {
 			r.NodesRebootedOnce++
 		}
