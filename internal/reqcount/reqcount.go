@@ -5,7 +5,9 @@
 // counts every unary call (Range, Txn, Put, LeaseGrant, ...), including each
 // retry of the etcd client's own retry layer; the stream one counts every
 // stream opened and every message sent on it (a Watch create or cancel
-// request, a LeaseKeepAlive request). Messages received are not counted.
+// request, a LeaseKeepAlive request). Messages received on streams (watch
+// events, keep-alive answers) are counted apart, as Counts.StreamReceived:
+// they are not requests.
 // Install it with [Counter.DialOptions] through clientv3.Config.DialOptions
 // or etcdclient.Config.DialOptions; the interceptors are chained, so the
 // etcd client's own interceptors keep working. One Counter may serve many
