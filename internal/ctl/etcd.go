@@ -8,7 +8,6 @@ import (
 
 	"github.com/flatcar/locksmith/internal/etcdclient"
 	"github.com/flatcar/locksmith/semaphore"
-	clientv3 "go.etcd.io/etcd/client/v3"
 )
 
 // errTimeout is the cause of a context that reached --timeout.
@@ -26,7 +25,7 @@ func (r *run) semaphore(ctx context.Context) (*semaphore.Semaphore, func(), erro
 	for _, w := range cfg.Warnings() {
 		r.warnf("%s", w)
 	}
-	client, err := dial(ctx, cfg)
+	client, err := etcdclient.Connect(ctx, cfg)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -49,31 +48,6 @@ func (r *run) withSemaphore(ctx context.Context, f func(ctx context.Context, sem
 	ctx, cancel := r.withTimeout(ctx)
 	defer cancel()
 	return f(ctx, sem)
-}
-
-// dial is etcdclient.New, which blocks for up to the dial timeout, given up
-// when ctx ends (the client, once made, is then closed).
-func dial(ctx context.Context, cfg etcdclient.Config) (*clientv3.Client, error) {
-	type dialed struct {
-		client *clientv3.Client
-		err    error
-	}
-	ch := make(chan dialed, 1)
-	go func() {
-		c, err := etcdclient.New(cfg)
-		ch <- dialed{c, err}
-	}()
-	select {
-	case d := <-ch:
-		return d.client, d.err
-	case <-ctx.Done():
-		go func() {
-			if d := <-ch; d.client != nil {
-				_ = d.client.Close()
-			}
-		}()
-		return nil, fmt.Errorf("connect to etcd: %w", context.Cause(ctx))
-	}
 }
 
 // withTimeout bounds one operation by --timeout (none when it is 0).

@@ -6,7 +6,6 @@ import (
 	"github.com/flatcar/locksmith/internal/envflag"
 	"github.com/flatcar/locksmith/internal/etcdclient"
 	"github.com/spf13/pflag"
-	"google.golang.org/grpc"
 )
 
 // defaultDBusAddress is the system bus of a Linux host.
@@ -59,11 +58,6 @@ func (o *options) etcdConfig() etcdclient.Config {
 		Password:     o.password,
 		PasswordFile: o.passwordFile,
 		DialTimeout:  o.timeout,
-		// Connect before returning the client, so that a connection
-		// failure (refused, TLS) is reported as such, not as a timeout of
-		// the first request. gRPC keeps these options for clientv3's
-		// grpc.DialContext.
-		DialOptions: []grpc.DialOption{grpc.WithBlock(), grpc.WithReturnConnectionError()},
 	}
 }
 

@@ -4,7 +4,10 @@
 package etcdclient
 
 import (
+	"context"
+	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -49,6 +52,36 @@ type Config struct {
 // request, not here. A setting or file at fault is a *FieldError; an error
 // of clientv3 names the endpoints.
 func New(c Config) (*clientv3.Client, error) {
+	return newClient(context.Background(), c)
+}
+
+// Connect is New, connected before it returns, for a program that makes
+// one request and wants a refused connection or a TLS failure reported as
+// such, not as the timeout of that request: it waits until the client has
+// reached an endpoint (and, with a user name, has its token), and gives up
+// after DialTimeout with clientv3's error, which names the last connection
+// error, or when ctx ends with an error wrapping context.Cause(ctx). ctx
+// bounds only the connecting: the client returned lives until it is
+// closed.
+func Connect(ctx context.Context, c Config) (*clientv3.Client, error) {
+	c.DialOptions = append(slices.Clip(c.DialOptions), grpc.WithBlock(), grpc.WithReturnConnectionError())
+	// clientv3 gives up connecting when its base context ends, and ends its
+	// own context with it; this one ends with ctx only while connecting.
+	base, cancel := context.WithCancel(context.Background())
+	stop := context.AfterFunc(ctx, cancel)
+	cli, err := newClient(base, c)
+	if stop() || errors.Is(err, ErrInvalidConfig) {
+		return cli, err
+	}
+	// ctx ended while connecting.
+	if cli != nil {
+		_ = cli.Close()
+	}
+	return nil, fmt.Errorf("create etcd client for %s: %w", strings.Join(c.endpoints(), ","), context.Cause(ctx))
+}
+
+// newClient is New with base as clientv3's base context.
+func newClient(base context.Context, c Config) (*clientv3.Client, error) {
 	if err := c.Validate(); err != nil {
 		return nil, err
 	}
@@ -57,6 +90,7 @@ func New(c Config) (*clientv3.Client, error) {
 		return nil, err
 	}
 	cfg := clientv3.Config{
+		Context:     base,
 		Endpoints:   c.endpoints(),
 		DialTimeout: c.DialTimeout,
 		// Without keep-alive pings gRPC never notices a member that is

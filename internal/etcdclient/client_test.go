@@ -3,6 +3,7 @@ package etcdclient
 import (
 	"context"
 	"errors"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -109,6 +110,95 @@ func TestPasswordFile(t *testing.T) {
 	}
 	if _, err := New(Config{Endpoints: srv.Endpoints(), Username: "root", PasswordFile: filepath.Join(dir, "missing")}); err == nil || !strings.Contains(err.Error(), "password file") {
 		t.Fatalf("missing password file: %v", err)
+	}
+}
+
+// A client made by Connect is connected, and lives on after the context of
+// Connect ends.
+func TestConnect(t *testing.T) {
+	srv := embedetcd.StartT(t)
+	ctx, cancel := context.WithCancel(t.Context())
+	cli, err := Connect(ctx, Config{Endpoints: srv.Endpoints()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cli.Close() })
+	cancel()
+	if err := cli.Ctx().Err(); err != nil {
+		t.Fatalf("the client's context ended with the context of Connect: %v", err)
+	}
+	if err := roundTrip(t, cli, 10*time.Second); err != nil {
+		t.Fatalf("request after the context of Connect ended: %v", err)
+	}
+}
+
+// Connect reports a refused connection as such once DialTimeout passes.
+func TestConnectRefused(t *testing.T) {
+	cli, err := Connect(t.Context(), Config{Endpoints: []string{"http://127.0.0.1:1"}, DialTimeout: 200 * time.Millisecond})
+	if err == nil {
+		_ = cli.Close()
+		t.Fatal("Connect to a closed port succeeded")
+	}
+	if msg := err.Error(); !strings.Contains(msg, "create etcd client for http://127.0.0.1:1") || !strings.Contains(msg, "connection refused") {
+		t.Fatalf("Connect to a closed port: %v", err)
+	}
+}
+
+// Connect gives up when its context ends, with the context's cause, also
+// while an endpoint takes the connection but never answers.
+func TestConnectGivesUpWhenContextEnds(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = l.Close() })
+	reached := make(chan struct{})
+	go func() { // takes connections and never answers
+		var conns []net.Conn
+		defer func() {
+			for _, c := range conns {
+				_ = c.Close()
+			}
+		}()
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			if conns = append(conns, c); len(conns) == 1 {
+				close(reached)
+			}
+		}
+	}()
+	ctx, cancel := context.WithCancelCause(t.Context())
+	defer cancel(nil)
+	done := make(chan error, 1)
+	ep := "http://" + l.Addr().String()
+	go func() {
+		cli, err := Connect(ctx, Config{Endpoints: []string{ep}, DialTimeout: time.Minute})
+		if cli != nil {
+			_ = cli.Close()
+		}
+		done <- err
+	}()
+	deadline := time.NewTimer(time.Minute)
+	defer deadline.Stop()
+	select {
+	case <-reached:
+	case err := <-done:
+		t.Fatalf("Connect returned before the endpoint took the connection: %v", err)
+	case <-deadline.C:
+		t.Fatal("Connect never reached the endpoint")
+	}
+	interrupted := errors.New("interrupted")
+	cancel(interrupted)
+	select {
+	case err := <-done:
+		if !errors.Is(err, interrupted) || !strings.Contains(err.Error(), "create etcd client for "+ep+": interrupted") {
+			t.Fatalf("Connect after its context ended: %v", err)
+		}
+	case <-deadline.C:
+		t.Fatal("Connect did not return after its context ended")
 	}
 }
 
