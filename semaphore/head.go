@@ -43,7 +43,7 @@ func (w *waiter) lead(ctx context.Context) error {
 				return err
 			}
 			if gap {
-				resp, err := w.s.client.Txn(ctx).Then(clientv3.OpGet(w.s.key), w.s.releasesOp()).Commit()
+				resp, err := w.s.client.Txn(ctx).Then(w.s.readOps(false)...).Commit()
 				if err != nil {
 					return err
 				}
