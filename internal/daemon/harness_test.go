@@ -484,35 +484,66 @@ func (o *outage) WaitChange(ctx context.Context, rev int64) (semaphore.State, er
 
 // logBuffer collects log output safely from many goroutines.
 type logBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
+	mu      sync.Mutex
+	b       strings.Builder
+	changed chan struct{} // closed and replaced by every Write
 }
 
 func (l *logBuffer) Write(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	if l.changed != nil {
+		close(l.changed)
+		l.changed = nil
+	}
 	return l.b.Write(p)
 }
 
 func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
+	s, _ := l.watch()
+	return s
 }
 
-// logged fails unless a log line contains every one of parts.
+// watch returns the log so far and a channel closed by the next Write.
+func (l *logBuffer) watch() (string, <-chan struct{}) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.changed == nil {
+		l.changed = make(chan struct{})
+	}
+	return l.b.String(), l.changed
+}
+
+// logged waits until a log line contains every one of parts, and fails
+// if none does within patience.
 func (n *node) logged(parts ...string) {
 	n.t.Helper()
-	for _, line := range strings.Split(n.logs.String(), "\n") {
+	deadline := time.After(patience)
+	for {
+		logs, changed := n.logs.watch()
+		if hasLine(logs, parts) {
+			return
+		}
+		select {
+		case <-changed:
+		case <-deadline:
+			n.t.Fatalf("no log line with %q in:\n%s", parts, n.logs.String())
+		}
+	}
+}
+
+// hasLine reports whether a line of logs contains every one of parts.
+func hasLine(logs string, parts []string) bool {
+	for _, line := range strings.Split(logs, "\n") {
 		all := true
 		for _, p := range parts {
 			all = all && strings.Contains(line, p)
 		}
 		if all {
-			return
+			return true
 		}
 	}
-	n.t.Fatalf("no log line with %q in:\n%s", parts, n.logs.String())
+	return false
 }
 
 // gaveUp waits for the machine to give up an attempt with a status
