@@ -68,7 +68,7 @@ func (r *run) etcdError(ctx context.Context, err error) error {
 	case cause == nil:
 		return err
 	case errors.Is(cause, errTimeout):
-		return explain(err, "etcd at %s: %v", strings.Join(r.opts.endpoints, ","), cause)
+		return explain(err, "etcd at %s: %v", strings.Join(r.opts.etcd.Endpoints, ","), cause)
 	default:
 		return explain(err, "interrupted (%v)", cause)
 	}

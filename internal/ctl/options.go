@@ -17,29 +17,23 @@ const defaultTimeout = 30 * time.Second
 
 // options are the global options of every command.
 type options struct {
-	endpoints    []string
-	caFile       string
-	certFile     string
-	keyFile      string
-	username     string
-	password     string
-	passwordFile string
-	group        string
-	timeout      time.Duration
-	json         bool
-	dbusAddress  string
-	debug        bool
+	etcd        etcdclient.Config // without DialTimeout, which is timeout
+	group       string
+	timeout     time.Duration
+	json        bool
+	dbusAddress string
+	debug       bool
 }
 
 // register defines the global options on fs.
 func (o *options) register(fs *pflag.FlagSet) {
-	fs.StringSliceVar(&o.endpoints, "endpoint", []string{etcdclient.DefaultEndpoint}, "etcd endpoint URL; a comma-separated list, or repeat the option")
-	fs.StringVar(&o.caFile, "etcd-cafile", "", "PEM file of the CA that signed the etcd server's certificate")
-	fs.StringVar(&o.certFile, "etcd-certfile", "", "PEM client certificate for etcd (with --etcd-keyfile)")
-	fs.StringVar(&o.keyFile, "etcd-keyfile", "", "PEM key of the etcd client certificate")
-	fs.StringVar(&o.username, "etcd-username", "", "etcd user name")
-	fs.StringVar(&o.password, "etcd-password", "", "etcd password")
-	fs.StringVar(&o.passwordFile, "etcd-password-file", "", "file whose first line is the etcd password")
+	fs.StringSliceVar(&o.etcd.Endpoints, "endpoint", []string{etcdclient.DefaultEndpoint}, "etcd endpoint URL; a comma-separated list, or repeat the option")
+	fs.StringVar(&o.etcd.CAFile, "etcd-cafile", "", "PEM file of the CA that signed the etcd server's certificate")
+	fs.StringVar(&o.etcd.CertFile, "etcd-certfile", "", "PEM client certificate for etcd (with --etcd-keyfile)")
+	fs.StringVar(&o.etcd.KeyFile, "etcd-keyfile", "", "PEM key of the etcd client certificate")
+	fs.StringVar(&o.etcd.Username, "etcd-username", "", "etcd user name")
+	fs.StringVar(&o.etcd.Password, "etcd-password", "", "etcd password")
+	fs.StringVar(&o.etcd.PasswordFile, "etcd-password-file", "", "file whose first line is the etcd password")
 	fs.StringVar(&o.group, "group", "", "reboot group (default: the default group)")
 	fs.DurationVar(&o.timeout, "timeout", defaultTimeout, "time limit of connecting, of each etcd or D-Bus request and of the wait for a free slot; 0 means none (connecting to etcd still gives up after 5s)")
 	fs.BoolVar(&o.json, "json", false, "print JSON instead of text (status, set-max, repair, remove-stale)")
@@ -49,16 +43,9 @@ func (o *options) register(fs *pflag.FlagSet) {
 
 // etcdConfig returns the etcd connection settings of o.
 func (o *options) etcdConfig() etcdclient.Config {
-	return etcdclient.Config{
-		Endpoints:    o.endpoints,
-		CAFile:       o.caFile,
-		CertFile:     o.certFile,
-		KeyFile:      o.keyFile,
-		Username:     o.username,
-		Password:     o.password,
-		PasswordFile: o.passwordFile,
-		DialTimeout:  o.timeout,
-	}
+	cfg := o.etcd
+	cfg.DialTimeout = o.timeout
+	return cfg
 }
 
 // daemonPrefix is the prefix of locksmithd's variables in update.conf.
