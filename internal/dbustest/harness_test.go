@@ -251,18 +251,13 @@ func TestHarnessProgram(t *testing.T) {
 		t.Fatalf("dbus-harness: %v\n%s", err, stderr.String())
 	}
 
-	// The end of its input stops it too.
-	cmd = exec.CommandContext(ctx, bin)
-	cmd.Stdin = strings.NewReader("")
-	out, err := cmd.Output()
-	if err != nil || !strings.HasPrefix(string(out), "DBUS_SYSTEM_BUS_ADDRESS=unix:path=") {
-		t.Fatalf("dbus-harness with empty input: %v, output %q", err, out)
+	// The end of its input (testbin.Run gives it an empty one) stops it too.
+	if r := testbin.Run(t, bin, nil); r.Code != 0 || !strings.HasPrefix(r.Stdout, "DBUS_SYSTEM_BUS_ADDRESS=unix:path=") {
+		t.Fatalf("dbus-harness with empty input: exit %d, output %q, stderr %q", r.Code, r.Stdout, r.Stderr)
 	}
 
 	// Bad arguments exit 2.
-	err = exec.CommandContext(ctx, bin, "--nope").Run()
-	var exit *exec.ExitError
-	if !errors.As(err, &exit) || exit.ExitCode() != 2 {
-		t.Fatalf("dbus-harness --nope: %v, want exit status 2", err)
+	if r := testbin.Run(t, bin, nil, "--nope"); r.Code != 2 {
+		t.Fatalf("dbus-harness --nope: exit %d, want 2; stderr %q", r.Code, r.Stderr)
 	}
 }
