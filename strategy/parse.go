@@ -23,6 +23,22 @@ func problemf(format string, args ...any) error {
 	return &problem{fmt.Sprintf(format, args...)}
 }
 
+// LocksmithWindowError is the error [ParseLocksmithWindow] returns: it
+// names which of its two values is wrong, so that a caller can point at
+// the setting that holds it.
+type LocksmithWindowError struct {
+	Field string // "start" or "length"
+	Value string // the value as given, blanks trimmed
+	Err   error  // what is wrong; wraps [ErrInvalidWindow]
+}
+
+func (e *LocksmithWindowError) Error() string {
+	return fmt.Sprintf("reboot window %s %q: %v", e.Field, e.Value, e.Err)
+}
+
+// Unwrap returns e.Err.
+func (e *LocksmithWindowError) Unwrap() error { return e.Err }
+
 // ParseLocksmithWindow returns the schedule given in locksmith's form, as
 // REBOOT_WINDOW_START and REBOOT_WINDOW_LENGTH carry it: start is
 // "[Day ]HH:MM" (Day a three-letter weekday name in any case, hour 0-23 in
@@ -31,8 +47,9 @@ func problemf(format string, args ...any) error {
 // one. Blanks around either value are ignored.
 //
 // When both are empty it returns the empty Schedule (always open) in loc.
-// When one is empty, or either is malformed, it returns an error that quotes
-// the bad value, says what was expected and wraps [ErrInvalidWindow]. A nil
+// When one is empty, or either is malformed, it returns a
+// [*LocksmithWindowError] that names and quotes the bad value, says what was
+// expected and wraps [ErrInvalidWindow]. A nil
 // loc means [time.Local].
 func ParseLocksmithWindow(start, length string, loc *time.Location) (Schedule, error) {
 	start, length = strings.TrimSpace(start), strings.TrimSpace(length)
@@ -40,18 +57,18 @@ func ParseLocksmithWindow(start, length string, loc *time.Location) (Schedule, e
 	case start == "" && length == "":
 		return newSchedule(loc, nil), nil
 	case length == "":
-		return Schedule{}, fmt.Errorf("reboot window start %q: %w", start,
-			problemf("no length given; set both start and length, or neither"))
+		return Schedule{}, &LocksmithWindowError{"start", start,
+			problemf("no length given; set both start and length, or neither")}
 	case start == "":
-		return Schedule{}, fmt.Errorf("reboot window length %q: %w", length,
-			problemf("no start given; set both start and length, or neither"))
+		return Schedule{}, &LocksmithWindowError{"length", length,
+			problemf("no start given; set both start and length, or neither")}
 	}
 	w, err := parseLocksmithStart(start)
 	if err != nil {
-		return Schedule{}, fmt.Errorf("reboot window start %q: %w", start, err)
+		return Schedule{}, &LocksmithWindowError{"start", start, err}
 	}
 	if w.length, err = parseLength(length, w.days == everyDay); err != nil {
-		return Schedule{}, fmt.Errorf("reboot window length %q: %w", length, err)
+		return Schedule{}, &LocksmithWindowError{"length", length, err}
 	}
 	return newSchedule(loc, []Window{w}), nil
 }

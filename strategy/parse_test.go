@@ -1,8 +1,10 @@
 package strategy_test
 
 import (
+	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -75,6 +77,10 @@ func TestParseLocksmithWindowErrors(t *testing.T) {
 	} {
 		_, err := strategy.ParseLocksmithWindow(tc.start, tc.length, time.UTC)
 		checkError(t, fmt.Sprintf("ParseLocksmithWindow(%q, %q)", tc.start, tc.length), err, strategy.ErrInvalidWindow, tc.want)
+		// The error names the value at fault for callers to point at its setting.
+		if we, ok := errors.AsType[*strategy.LocksmithWindowError](err); !ok || !strings.HasPrefix(tc.want, "reboot window "+we.Field+" ") {
+			t.Errorf("ParseLocksmithWindow(%q, %q): error %#v does not name the value at fault", tc.start, tc.length, err)
+		}
 	}
 }
 

@@ -22,7 +22,6 @@ import (
 	"io"
 	"log/slog"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/spf13/pflag"
@@ -236,8 +235,8 @@ func (f *flags) schedule(p source) (strategy.Schedule, error) {
 	s, err := strategy.ParseLocksmithWindow(f.windowStart, f.windowLength, loc)
 	if err != nil {
 		flag := "reboot-window-start"
-		if strings.HasPrefix(err.Error(), "reboot window length") {
-			flag = "reboot-window-length"
+		if we, ok := errors.AsType[*strategy.LocksmithWindowError](err); ok {
+			flag = "reboot-window-" + we.Field
 		}
 		return strategy.Schedule{}, p.invalid(flag, err)
 	}
