@@ -40,13 +40,14 @@ func StartCluster(tb testing.TB, n int) *Cluster {
 	tb.Helper()
 	c := &Cluster{tb: tb, bin: testbin.Build(tb, "github.com/flatcar/locksmith/internal/etcdproc/cmd/etcd-member")}
 	base := tb.TempDir()
+	addrs := freeAddrs(tb, 2*n)
 	var peers []string
 	for i := range n {
 		m := &member{
 			name:      fmt.Sprintf("m%d", i),
 			dir:       filepath.Join(base, fmt.Sprintf("m%d", i)),
-			clientURL: "http://" + freeAddr(tb),
-			peerURL:   "http://" + freeAddr(tb),
+			clientURL: "http://" + addrs[2*i],
+			peerURL:   "http://" + addrs[2*i+1],
 		}
 		c.members = append(c.members, m)
 		peers = append(peers, m.name+"="+m.peerURL)
@@ -57,10 +58,14 @@ func StartCluster(tb testing.TB, n int) *Cluster {
 	for i := range c.members {
 		go func() { ready <- c.start(i, "new") }()
 	}
+	// Every start is waited for, so that none is still setting up its
+	// member when a failure makes the clean-up stop them.
+	var errs []error
 	for range c.members {
-		if err := <-ready; err != nil {
-			tb.Fatal(err)
-		}
+		errs = append(errs, <-ready)
+	}
+	if err := errors.Join(errs...); err != nil {
+		tb.Fatal(err)
 	}
 	return c
 }
@@ -204,14 +209,19 @@ func (c *Cluster) close() {
 	}
 }
 
-// freeAddr returns a loopback address with a port that was free a moment
-// ago.
-func freeAddr(tb testing.TB) string {
+// freeAddrs returns n distinct loopback addresses with ports that were
+// free a moment ago: all are held open until all are chosen, so that the
+// kernel cannot hand out one port twice.
+func freeAddrs(tb testing.TB, n int) []string {
 	tb.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		tb.Fatal(err)
+	addrs := make([]string, n)
+	for i := range addrs {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			tb.Fatal(err)
+		}
+		defer l.Close()
+		addrs[i] = l.Addr().String()
 	}
-	defer l.Close()
-	return l.Addr().String()
+	return addrs
 }
