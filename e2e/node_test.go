@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/flatcar/locksmith/internal/dbustest"
+	"github.com/flatcar/locksmith/internal/testlog"
 	"github.com/flatcar/locksmith/updateengine"
 )
 
@@ -38,7 +39,7 @@ type node struct {
 	bus       *dbustest.Bus
 	ue        *dbustest.UpdateEngine
 	logind    *dbustest.Logind
-	out       *output // every boot's stdout and stderr
+	out       *testlog.Lines // every boot's stdout and stderr
 	// rebootCalled receives a value for every successful logind Reboot
 	// call (buffered: the logind stand-in must not block).
 	rebootCalled chan struct{}
@@ -69,7 +70,7 @@ func newNode(t *testing.T, i int, bin string, endpoints []string, group string) 
 		machineID:    fmt.Sprintf("e2e%029d", i),
 		dir:          t.TempDir(),
 		bin:          bin,
-		out:          newOutput(),
+		out:          &testlog.Lines{},
 		rebootCalled: make(chan struct{}, 4),
 		booted:       make(chan struct{}),
 		boot:         1,

@@ -82,7 +82,7 @@ func TestRolloutUnderFaults(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := nodes[i].out.waitFor(ctx, mark, "state=idle"); err != nil {
+		if _, _, err := nodes[i].out.Wait(ctx, mark, "state=idle"); err != nil {
 			t.Fatalf("%s: %v", nodes[i].name, err)
 		}
 	}

@@ -5,9 +5,10 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/flatcar/locksmith/internal/testlog"
 )
 
 // waitTimeout bounds every wait for an event in these tests; reaching it
@@ -16,15 +17,9 @@ const waitTimeout = 30 * time.Second
 
 // logRecorder is a slog.Handler that keeps every record, at every level, so
 // a test can wait for a given log line without sleeping.
-type logRecorder struct {
-	mu      sync.Mutex
-	lines   []string
-	changed chan struct{}
-}
+type logRecorder struct{ lines testlog.Lines }
 
-func newLogRecorder() *logRecorder {
-	return &logRecorder{changed: make(chan struct{})}
-}
+func newLogRecorder() *logRecorder { return &logRecorder{} }
 
 func (r *logRecorder) logger() *slog.Logger { return slog.New(r) }
 
@@ -38,11 +33,7 @@ func (r *logRecorder) Handle(_ context.Context, rec slog.Record) error {
 		fmt.Fprintf(&b, " %s=%v", a.Key, a.Value)
 		return true
 	})
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.lines = append(r.lines, b.String())
-	close(r.changed)
-	r.changed = make(chan struct{})
+	r.lines.Add(b.String())
 	return nil
 }
 
@@ -56,36 +47,14 @@ func (r *logRecorder) WithGroup(string) slog.Handler      { return r }
 // waitTimeout.
 func (r *logRecorder) waitFor(t *testing.T, from int, parts ...string) int {
 	t.Helper()
-	deadline := time.After(waitTimeout)
-	for {
-		r.mu.Lock()
-		lines, changed := r.lines, r.changed
-		r.mu.Unlock()
-		for i := from; i < len(lines); i++ {
-			if containsAll(lines[i], parts) {
-				return i + 1
-			}
-		}
-		select {
-		case <-changed:
-		case <-deadline:
-			t.Fatalf("no log line with %q after line %d; got:\n%s", parts, from, strings.Join(lines, "\n"))
-		}
+	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
+	defer cancel()
+	i, _, err := r.lines.Wait(ctx, from, parts...)
+	if err != nil {
+		t.Fatalf("%v after line %d; got:\n%s", err, from, r.lines.String())
 	}
+	return i + 1
 }
 
 // count returns how many lines have been logged.
-func (r *logRecorder) count() int {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return len(r.lines)
-}
-
-func containsAll(s string, parts []string) bool {
-	for _, p := range parts {
-		if !strings.Contains(s, p) {
-			return false
-		}
-	}
-	return true
-}
+func (r *logRecorder) count() int { return r.lines.Len() }

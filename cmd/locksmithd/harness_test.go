@@ -7,9 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"slices"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -20,6 +18,7 @@ import (
 	"github.com/flatcar/locksmith/internal/dbustest"
 	"github.com/flatcar/locksmith/internal/embedetcd"
 	"github.com/flatcar/locksmith/internal/testbin"
+	"github.com/flatcar/locksmith/internal/testlog"
 	"github.com/flatcar/locksmith/semaphore"
 	"github.com/flatcar/locksmith/updateengine"
 )
@@ -39,67 +38,17 @@ var (
 	needReboot = updateengine.Status{CurrentOperation: updateengine.StatusNeedReboot, NewVersion: "4081.2.1"}
 )
 
-// lines collects text (log lines, sd_notify datagrams) from another
-// process and lets a test wait for one.
-type lines struct {
-	mu      sync.Mutex
-	all     []string
-	changed chan struct{}
-}
-
-func newLines() *lines { return &lines{changed: make(chan struct{})} }
-
-func (l *lines) add(s string) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.all = append(l.all, s)
-	close(l.changed)
-	l.changed = make(chan struct{})
-}
-
-// Write splits p into lines; it serves as a process's stderr.
-func (l *lines) Write(p []byte) (int, error) {
-	for _, s := range strings.Split(strings.TrimRight(string(p), "\n"), "\n") {
-		l.add(s)
-	}
-	return len(p), nil
-}
-
-func (l *lines) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return strings.Join(l.all, "\n")
-}
-
-// waitFor waits for a line containing every one of parts and returns it.
-func (l *lines) waitFor(t *testing.T, what string, parts ...string) string {
+// waitLine waits for a line of l containing every one of parts and
+// returns it; what names it in the failure.
+func waitLine(t *testing.T, l *testlog.Lines, what string, parts ...string) string {
 	t.Helper()
-	deadline := time.After(patience)
-	for {
-		l.mu.Lock()
-		i := slices.IndexFunc(l.all, func(s string) bool {
-			for _, p := range parts {
-				if !strings.Contains(s, p) {
-					return false
-				}
-			}
-			return true
-		})
-		changed := l.changed
-		var found string
-		if i >= 0 {
-			found = l.all[i]
-		}
-		l.mu.Unlock()
-		if i >= 0 {
-			return found
-		}
-		select {
-		case <-changed:
-		case <-deadline:
-			t.Fatalf("no %s with %q in:\n%s", what, parts, l.String())
-		}
+	ctx, cancel := context.WithTimeout(context.Background(), patience)
+	defer cancel()
+	_, line, err := l.Wait(ctx, 0, parts...)
+	if err != nil {
+		t.Fatalf("no %s: %v in:\n%s", what, err, l.String())
 	}
+	return line
 }
 
 // env is what one test's daemons run against: a real etcd, a private
@@ -116,13 +65,13 @@ type env struct {
 	ue       *dbustest.UpdateEngine
 	logind   *dbustest.Logind
 	notify   string
-	notes    *lines
+	notes    *testlog.Lines
 	bootFile string
 }
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
-	e := &env{t: t, bin: binary(t), dir: t.TempDir(), notes: newLines()}
+	e := &env{t: t, bin: binary(t), dir: t.TempDir(), notes: &testlog.Lines{}}
 	e.bus = dbustest.StartBusT(t)
 	var err error
 	if e.ue, err = dbustest.ServeUpdateEngine(e.bus, idle); err != nil {
@@ -151,7 +100,7 @@ func newEnv(t *testing.T) *env {
 			if err != nil {
 				return
 			}
-			e.notes.add(string(buf[:n]))
+			e.notes.Add(string(buf[:n]))
 		}
 	}()
 	return e
@@ -177,8 +126,8 @@ func binary(t *testing.T) string {
 type proc struct {
 	t      *testing.T
 	cmd    *exec.Cmd
-	stdout *lines
-	stderr *lines
+	stdout *testlog.Lines
+	stderr *testlog.Lines
 	exited chan struct{}
 	err    error
 }
@@ -203,7 +152,7 @@ func (e *env) start(args ...string) *proc {
 // startProc runs bin with args and only the variables vars (and PATH).
 func startProc(t *testing.T, bin string, args, vars []string) *proc {
 	t.Helper()
-	p := &proc{t: t, cmd: exec.Command(bin, args...), stdout: newLines(), stderr: newLines(), exited: make(chan struct{})}
+	p := &proc{t: t, cmd: exec.Command(bin, args...), stdout: &testlog.Lines{}, stderr: &testlog.Lines{}, exited: make(chan struct{})}
 	p.cmd.Env = append([]string{"PATH=" + os.Getenv("PATH")}, vars...)
 	p.cmd.Stdout, p.cmd.Stderr = p.stdout, p.stderr
 	if err := p.cmd.Start(); err != nil {

@@ -20,8 +20,8 @@ func TestFullCycle(t *testing.T) {
 	check := "--post-reboot-check=touch " + checked
 
 	before := e.start(check)
-	e.notes.waitFor(t, "READY=1", "READY=1")
-	e.notes.waitFor(t, "idle status", "STATUS=idle: waiting for a reboot to be needed")
+	waitLine(t, e.notes, "READY=1", "READY=1")
+	waitLine(t, e.notes, "idle status", "STATUS=idle: waiting for a reboot to be needed")
 	if err := e.ue.SetStatusAndEmit(needReboot); err != nil {
 		t.Fatal(err)
 	}
@@ -30,7 +30,7 @@ func TestFullCycle(t *testing.T) {
 		t.Fatalf("holder %+v", h)
 	}
 	e.waitRebootCalls(1)
-	before.stderr.waitFor(t, "reboot request log", "reboot requested")
+	waitLine(t, before.stderr, "reboot request log", "reboot requested")
 	before.terminate() // the host goes down
 	if got := e.holders(); !slices.Equal(got, []string{machineID}) {
 		t.Fatalf("holders after the reboot request %q, want the machine's slot kept", got)
@@ -50,8 +50,8 @@ func TestFullCycle(t *testing.T) {
 	if _, err := os.Stat(checked); err != nil {
 		t.Fatalf("slot released without the post-reboot check: %v", err)
 	}
-	after.stderr.waitFor(t, "release log", "released the reboot slot", "post-reboot checks passed")
-	after.stderr.waitFor(t, "idle log", "idle: waiting for a reboot to be needed")
+	waitLine(t, after.stderr, "release log", "released the reboot slot", "post-reboot checks passed")
+	waitLine(t, after.stderr, "idle log", "idle: waiting for a reboot to be needed")
 	if s := e.coordinatorState(); s != "running" {
 		t.Fatalf("coordinator STATE=%s, want running", s)
 	}
@@ -59,7 +59,7 @@ func TestFullCycle(t *testing.T) {
 	if n := e.logind.RebootCalls(); n != 1 {
 		t.Fatalf("%d Reboot calls, want 1", n)
 	}
-	e.notes.waitFor(t, "STOPPING=1", "STOPPING=1")
+	waitLine(t, e.notes, "STOPPING=1", "STOPPING=1")
 }
 
 func TestWindowClosedTakesNoSlot(t *testing.T) {
@@ -69,7 +69,7 @@ func TestWindowClosedTakesNoSlot(t *testing.T) {
 	if err := e.ue.SetStatusAndEmit(needReboot); err != nil {
 		t.Fatal(err)
 	}
-	note := e.notes.waitFor(t, "window status", "STATUS=waiting for reboot window: opens", "UTC")
+	note := waitLine(t, e.notes, "window status", "STATUS=waiting for reboot window: opens", "UTC")
 	if !strings.Contains(note, fmt.Sprintf("%02d:%02d UTC", opens.Hour(), opens.Minute())) {
 		t.Fatalf("status %q does not say when the window opens", note)
 	}
@@ -85,7 +85,7 @@ func TestWindowClosedTakesNoSlot(t *testing.T) {
 func TestSpoofedSignalDoesNotReboot(t *testing.T) {
 	e := newEnv(t)
 	p := e.start()
-	p.stderr.waitFor(t, "subscription", "waiting for update_engine to need a reboot")
+	waitLine(t, p.stderr, "subscription", "waiting for update_engine to need a reboot")
 
 	// Another local program claims a reboot is needed, broadcasting (the
 	// daemon's match rule filters that out) and sending straight to the
@@ -96,12 +96,12 @@ func TestSpoofedSignalDoesNotReboot(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	p.stderr.waitFor(t, "rejection", "ignoring StatusUpdate: sender does not own")
+	waitLine(t, p.stderr, "rejection", "ignoring StatusUpdate: sender does not own")
 	// update_engine itself sends a signal its status does not confirm.
 	if err := e.ue.Emit(needReboot); err != nil {
 		t.Fatal(err)
 	}
-	p.stderr.waitFor(t, "rejection", "ignoring StatusUpdate: GetStatus does not confirm it")
+	waitLine(t, p.stderr, "rejection", "ignoring StatusUpdate: GetStatus does not confirm it")
 	if got := e.holders(); len(got) != 0 || e.logind.RebootCalls() != 0 {
 		t.Fatalf("holders %q, %d Reboot calls after spoofed signals", got, e.logind.RebootCalls())
 	}
@@ -120,13 +120,13 @@ func TestFailingPostRebootCheckKeepsSlot(t *testing.T) {
 		t.Fatal(err)
 	}
 	p := e.start("--post-reboot-check=printf 'disk full\\nunhealthy\\n' >&2; exit 3", "--post-reboot-timeout=0")
-	e.notes.waitFor(t, "loud status", "STATUS=post-reboot checks failed", "KEEPING the reboot slot", "locksmithctl unlock "+machineID)
-	p.stderr.waitFor(t, "error log", "level=ERROR", "post-reboot checks failed", "exit status 3", "unhealthy")
+	waitLine(t, e.notes, "loud status", "STATUS=post-reboot checks failed", "KEEPING the reboot slot", "locksmithctl unlock "+machineID)
+	waitLine(t, p.stderr, "error log", "level=ERROR", "post-reboot checks failed", "exit status 3", "unhealthy")
 	// The failure stays in the status while the daemon waits for the next
 	// update, and is logged as an error.
-	e.notes.waitFor(t, "sticky status", "STATUS=post-reboot checks failed, holding the reboot slot (rollout halted)",
+	waitLine(t, e.notes, "sticky status", "STATUS=post-reboot checks failed, holding the reboot slot (rollout halted)",
 		"exit status 3", "waiting for a reboot to be needed")
-	p.stderr.waitFor(t, "sticky error log", "level=ERROR", "holding the reboot slot", "waiting for a reboot to be needed")
+	waitLine(t, p.stderr, "sticky error log", "level=ERROR", "holding the reboot slot", "waiting for a reboot to be needed")
 	p.terminate()
 	if got := e.holders(); !slices.Equal(got, []string{machineID}) {
 		t.Fatalf("holders %q, want the slot kept", got)

@@ -17,6 +17,7 @@ import (
 	"github.com/flatcar/locksmith/internal/daemon"
 	"github.com/flatcar/locksmith/internal/embedetcd"
 	"github.com/flatcar/locksmith/internal/logind"
+	"github.com/flatcar/locksmith/internal/testlog"
 	"github.com/flatcar/locksmith/semaphore"
 	"github.com/flatcar/locksmith/strategy"
 	clientv3 "go.etcd.io/etcd/client/v3"
@@ -264,7 +265,7 @@ type node struct {
 	reb    *rebooter
 	run    *runner
 	rec    *recorder
-	logs   *logBuffer
+	logs   *testlog.Lines
 	cfg    daemon.Config
 	deps   daemon.Deps
 	cancel context.CancelFunc
@@ -284,7 +285,7 @@ func newNode(t *testing.T) *node {
 		t: t, clk: clk, client: client, sem: sem,
 		upd: newUpdates(false), reb: newRebooter(),
 		run: newRunner(func(context.Context, string) error { return nil }),
-		rec: newRecorder(), logs: &logBuffer{},
+		rec: newRecorder(), logs: &testlog.Lines{},
 	}
 	n.cfg = daemon.Config{
 		Strategy:  strategy.EtcdLock,
@@ -482,68 +483,15 @@ func (o *outage) WaitChange(ctx context.Context, rev int64) (semaphore.State, er
 	return o.lock().WaitChange(ctx, rev)
 }
 
-// logBuffer collects log output safely from many goroutines.
-type logBuffer struct {
-	mu      sync.Mutex
-	b       strings.Builder
-	changed chan struct{} // closed and replaced by every Write
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.changed != nil {
-		close(l.changed)
-		l.changed = nil
-	}
-	return l.b.Write(p)
-}
-
-func (l *logBuffer) String() string {
-	s, _ := l.watch()
-	return s
-}
-
-// watch returns the log so far and a channel closed by the next Write.
-func (l *logBuffer) watch() (string, <-chan struct{}) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.changed == nil {
-		l.changed = make(chan struct{})
-	}
-	return l.b.String(), l.changed
-}
-
 // logged waits until a log line contains every one of parts, and fails
 // if none does within patience.
 func (n *node) logged(parts ...string) {
 	n.t.Helper()
-	deadline := time.After(patience)
-	for {
-		logs, changed := n.logs.watch()
-		if hasLine(logs, parts) {
-			return
-		}
-		select {
-		case <-changed:
-		case <-deadline:
-			n.t.Fatalf("no log line with %q in:\n%s", parts, n.logs.String())
-		}
+	ctx, cancel := context.WithTimeout(context.Background(), patience)
+	defer cancel()
+	if _, _, err := n.logs.Wait(ctx, 0, parts...); err != nil {
+		n.t.Fatalf("%v in:\n%s", err, n.logs.String())
 	}
-}
-
-// hasLine reports whether a line of logs contains every one of parts.
-func hasLine(logs string, parts []string) bool {
-	for _, line := range strings.Split(logs, "\n") {
-		all := true
-		for _, p := range parts {
-			all = all && strings.Contains(line, p)
-		}
-		if all {
-			return true
-		}
-	}
-	return false
 }
 
 // gaveUp waits for the machine to give up an attempt with a status

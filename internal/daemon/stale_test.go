@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/flatcar/locksmith/internal/daemon"
+	"github.com/flatcar/locksmith/internal/testlog"
 	"github.com/flatcar/locksmith/semaphore"
 )
 
@@ -109,7 +110,7 @@ func (n *node) peer(id string) *node {
 	p := *n
 	p.sem = semaphore.New(etcd.ClientT(n.t), n.cfg.Group, semaphore.WithClock(n.clk.Now))
 	n.t.Cleanup(func() { _ = p.sem.Close() })
-	p.upd, p.reb, p.rec, p.logs = newUpdates(false), newRebooter(), newRecorder(), &logBuffer{}
+	p.upd, p.reb, p.rec, p.logs = newUpdates(false), newRebooter(), newRecorder(), &testlog.Lines{}
 	p.cfg.MachineID, p.cfg.Hostname, p.cfg.OnEvent = id, id, p.rec.onEvent
 	p.deps.Lock = daemon.EtcdLock{Semaphore: p.sem, Client: p.client}
 	p.deps.Updates, p.deps.Rebooter = p.upd, p.reb
