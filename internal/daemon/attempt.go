@@ -69,7 +69,7 @@ func (m *Machine) attempt(ctx context.Context) error {
 // waitRebootNeeded waits until the update source says a reboot is needed.
 func (m *Machine) waitRebootNeeded(ctx context.Context) (string, error) {
 	m.enter(StateIdle, "idle: waiting for a reboot to be needed")
-	why, err := m.d.Updates.WaitRebootNeeded(ctx)
+	why, err := m.waitNeeded(ctx)
 	if err != nil {
 		return "", fmt.Errorf("wait for a reboot to be needed: %w", err)
 	}

@@ -146,6 +146,61 @@ func TestKeptSlotIsReusedForTheNextReboot(t *testing.T) {
 	n.holds("m1", "boot-0")
 }
 
+// An operator's unlock of the kept slot ends the failure's reports while
+// the machine is idle: its statuses no longer say that it holds the slot.
+func TestUnlockOfKeptSlotEndsTheFailureStatus(t *testing.T) {
+	n := startHealthFailed(t)
+	if e := n.rec.waitState(t, daemon.StateIdle); !e.Holding || !strings.HasPrefix(e.Status, "post-reboot checks failed") {
+		t.Fatalf("idle event %+v, want the failure reported while the slot is kept", e)
+	}
+	if err := n.sem.Release(context.Background(), "m1"); err != nil { // the operator's unlock
+		t.Fatal(err)
+	}
+	e := n.rec.waitFor(t, "idle without the slot", func(e daemon.Event) bool { return !e.Holding })
+	if e.State != daemon.StateIdle {
+		t.Fatalf("event %+v, want idle", e)
+	}
+	e = n.rec.waitState(t, daemon.StateIdle)
+	if e.Holding || e.Status != "idle: waiting for a reboot to be needed" {
+		t.Fatalf("idle event %+v, want the plain idle status", e)
+	}
+	n.rec.waitNote(t, "STATUS=idle: waiting for a reboot to be needed")
+	n.logged("level=INFO", "kept after the failed post-reboot checks is gone", "holder.id=m1")
+	if err := n.stop(); err != nil {
+		t.Fatal(err)
+	}
+	if e := n.rec.waitState(t, daemon.StateStopped); e.Status != "stopped" {
+		t.Fatalf("stopped event %+v, want no kept slot", e)
+	}
+	n.free()
+}
+
+// A failed read of the kept slot is retried; the unlock is seen then.
+func TestKeptSlotWatchRetriesAfterAFailedRead(t *testing.T) {
+	n := newNode(t)
+	heldFromLastBoot(t, n)
+	lock := &failingGet{Lock: n.deps.Lock}
+	n.deps.Lock = lock
+	n.cfg.PostRebootChecks = []string{"health"}
+	n.run.fn = func(context.Context, string) error {
+		lock.fail.Store(true) // the next read is the watch's first
+		return errTest
+	}
+	n.start()
+	n.logged("level=DEBUG", "cannot watch the kept reboot slot; retrying", errTest.Error())
+	if err := n.sem.Release(context.Background(), "m1"); err != nil { // the operator's unlock
+		t.Fatal(err)
+	}
+	lock.fail.Store(false)
+	n.advance(daemon.DefaultRetryInitial)
+	e := n.rec.waitFor(t, "the plain idle status", func(e daemon.Event) bool {
+		return e.State == daemon.StateIdle && e.Status == "idle: waiting for a reboot to be needed"
+	})
+	if e.Holding {
+		t.Fatalf("event %+v", e)
+	}
+}
+
 // offNode returns a node of strategy off that rebooted holding a slot.
 func offNode(t *testing.T) *node {
 	t.Helper()

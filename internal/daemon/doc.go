@@ -13,7 +13,10 @@
 //     checks never pass, the slot is kept, so that the rollout halts on a
 //     bad update, and the machine says so: as long as it keeps that slot,
 //     every status begins with the failure (its first line) and is
-//     logged as an error. This happens whatever the strategy. Reading and releasing retry with
+//     logged as an error. This happens whatever the strategy. While idle,
+//     the machine watches that slot: once an operator frees it
+//     (locksmithctl unlock), it holds none and the failure is no longer
+//     reported. Reading and releasing retry with
 //     back-off while etcd does not answer: with strategy etcd-lock until
 //     they succeed; with strategy off for up to [OffRetryTimeout], after
 //     which the machine gives up with an error naming locksmithctl unlock;

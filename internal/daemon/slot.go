@@ -104,7 +104,7 @@ func (m *Machine) stillHolding(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("confirm that this machine still holds its reboot slot: %w", err)
 	}
-	if h, ok := st.Holder(m.cfg.MachineID); ok && (h.BootID == m.holder.BootID || h.BootID == "" || m.holder.BootID == "") {
+	if m.lists(st, m.holder) {
 		return nil
 	}
 	holders := make([]string, len(st.Holders))
@@ -125,4 +125,11 @@ func (m *Machine) stillHolding(ctx context.Context) error {
 	m.log.Warn("the reboot slot was lost before the reboot; not rebooting, waiting for a slot again", attrs...)
 	m.setSlot(slotNone, semaphore.Holder{})
 	return fmt.Errorf("%w before the reboot (slots held by: %s)", ErrSlotLost, now)
+}
+
+// lists reports whether st lists this machine's slot h: its id, with the
+// boot id recorded with it (when both sides know one).
+func (m *Machine) lists(st semaphore.State, h semaphore.Holder) bool {
+	now, ok := st.Holder(m.cfg.MachineID)
+	return ok && (now.BootID == h.BootID || now.BootID == "" || h.BootID == "")
 }
