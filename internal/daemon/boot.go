@@ -126,6 +126,7 @@ func (m *Machine) skipped(ctx context.Context, what string, err error, checked b
 	if m.cfg.Strategy == strategy.Off {
 		m.log.Error(fmt.Sprintf("strategy off: cannot %s, gave up after %s; if this machine holds a reboot slot, free it with: locksmithctl unlock %s",
 			what, OffRetryTimeout, m.cfg.MachineID), "error", err)
+		m.setSlot(slotNone, semaphore.Holder{}) // given up: no last try at stop
 		return nil
 	}
 	m.log.Warn(fmt.Sprintf("strategy %s: cannot %s; retrying in the background while the daemon goes on (if this machine holds a slot and it stays taken, free it with: locksmithctl unlock %s)",

@@ -334,6 +334,31 @@ func TestStrategyOffGivesUpLoudly(t *testing.T) {
 	n.holds("m1", "boot-0")
 }
 
+// A release that keeps failing is given up after OffRetryTimeout, once:
+// the shutdown that follows does not try again.
+func TestStrategyOffGivesUpTheRelease(t *testing.T) {
+	n := offNode(t)
+	n.cfg.ProbeTimeout, n.cfg.RetryInitial, n.cfg.RetryMax = time.Hour, time.Minute, time.Minute
+	n.deps.Lock = failingRelease{n.deps.Lock}
+	n.start()
+	for range 5 { // tries at 0, 1m, … 5m, each failing at once
+		n.advance(time.Minute)
+	}
+	if err := n.wait(); err != nil {
+		t.Fatal(err)
+	}
+	n.logged("level=ERROR", "strategy off: cannot release the reboot slot, gave up after 5m0s", "locksmithctl unlock m1")
+	if logs := n.logs.String(); strings.Contains(logs, "shutting down before the reboot was requested") {
+		t.Fatalf("the shutdown tried the release again:\n%s", logs)
+	}
+	n.holds("m1", "boot-0")
+}
+
+// failingRelease is a Lock whose Release always fails.
+type failingRelease struct{ daemon.Lock }
+
+func (failingRelease) Release(context.Context, string) error { return errTest }
+
 func TestStrategyRebootWithoutLock(t *testing.T) {
 	n := newNode(t)
 	n.cfg.Strategy = strategy.Reboot
