@@ -41,7 +41,7 @@ func (m *Machine) waitNeeded(ctx context.Context) (string, error) {
 		if err != nil || ctx.Err() != nil {
 			return r.why, r.err
 		}
-		m.log.Info("the reboot slot kept after the failed post-reboot checks is gone (unlocked); this machine holds none, and the rollout may go on", holderAttr(kept))
+		m.log.Info("the reboot slot kept after the failed post-reboot checks is gone (locksmithctl unlock, or a peer's --lock-ttl); this machine holds none, and the rollout may go on", holderAttr(kept))
 		m.healthFailure = ""
 		m.setSlot(slotNone, semaphore.Holder{})
 		if r.err == nil { // a reboot became needed at the same moment
@@ -56,8 +56,8 @@ func (m *Machine) waitNeeded(ctx context.Context) (string, error) {
 // after failed post-reboot checks, and returns nil; or until ctx ends, and
 // returns its cause. It watches the semaphore's key, never polling; failed
 // reads (each bounded by ProbeTimeout) and watches are logged at debug
-// level and retried with back-off.
-// It leaves the state of Run's goroutine alone.
+// level and retried with back-off. It leaves the state of Run's goroutine
+// alone.
 func (m *Machine) keptSlotFreed(ctx context.Context, h semaphore.Holder) error {
 	b := backoff{initial: m.cfg.RetryInitial, max: m.cfg.RetryMax}
 	var st semaphore.State
