@@ -27,13 +27,7 @@ type options struct {
 
 // register defines the global options on fs.
 func (o *options) register(fs *pflag.FlagSet) {
-	fs.StringSliceVar(&o.etcd.Endpoints, "endpoint", []string{etcdclient.DefaultEndpoint}, "etcd endpoint URL; a comma-separated list, or repeat the option")
-	fs.StringVar(&o.etcd.CAFile, "etcd-cafile", "", "PEM file of the CA that signed the etcd server's certificate")
-	fs.StringVar(&o.etcd.CertFile, "etcd-certfile", "", "PEM client certificate for etcd (with --etcd-keyfile)")
-	fs.StringVar(&o.etcd.KeyFile, "etcd-keyfile", "", "PEM key of the etcd client certificate")
-	fs.StringVar(&o.etcd.Username, "etcd-username", "", "etcd user name")
-	fs.StringVar(&o.etcd.Password, "etcd-password", "", "etcd password")
-	fs.StringVar(&o.etcd.PasswordFile, "etcd-password-file", "", "file whose first line is the etcd password")
+	o.etcd.RegisterFlags(fs)
 	fs.StringVar(&o.group, "group", "", "reboot group (default: the default group)")
 	fs.DurationVar(&o.timeout, "timeout", defaultTimeout, "time limit of connecting, of each etcd or D-Bus request and of the wait for a free slot; 0 means none (connecting to etcd still gives up after 5s)")
 	fs.BoolVar(&o.json, "json", false, "print JSON instead of text (status, set-max, repair, remove-stale)")
