@@ -1,4 +1,4 @@
-module github.com/flatcar/locksmith
+module locksmith.dev/locksmith
 
 go 1.26.0
 

@@ -13,9 +13,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/flatcar/locksmith/internal/dbustest"
-	"github.com/flatcar/locksmith/internal/testlog"
-	"github.com/flatcar/locksmith/updateengine"
+	"locksmith.dev/locksmith/internal/dbustest"
+	"locksmith.dev/locksmith/internal/testlog"
+	"locksmith.dev/locksmith/updateengine"
 )
 
 var (

@@ -9,7 +9,7 @@ import (
 
 	clientv3 "go.etcd.io/etcd/client/v3"
 
-	"github.com/flatcar/locksmith/internal/sim/monitor"
+	"locksmith.dev/locksmith/internal/sim/monitor"
 )
 
 // observer is the test's independent view of the semaphore of one group:

@@ -9,10 +9,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/flatcar/locksmith/internal/etcdproc"
-	"github.com/flatcar/locksmith/internal/sim/monitor"
-	"github.com/flatcar/locksmith/internal/testbin"
-	"github.com/flatcar/locksmith/semaphore"
+	"locksmith.dev/locksmith/internal/etcdproc"
+	"locksmith.dev/locksmith/internal/sim/monitor"
+	"locksmith.dev/locksmith/internal/testbin"
+	"locksmith.dev/locksmith/semaphore"
 )
 
 const (
@@ -58,7 +58,7 @@ func TestRolloutUnderFaults(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end test: starts 3 etcd members and 8 locksmithd processes")
 	}
-	bin := testbin.Build(t, "github.com/flatcar/locksmith/cmd/locksmithd")
+	bin := testbin.Build(t, "locksmith.dev/locksmith/cmd/locksmithd")
 	cluster := etcdproc.StartCluster(t, members)
 	ctx, cancel := context.WithTimeoutCause(context.Background(), rolloutPatience,
 		fmt.Errorf("the rollout took longer than %s", rolloutPatience))

@@ -9,8 +9,9 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"github.com/flatcar/locksmith/internal/reqcount"
 	clientv3 "go.etcd.io/etcd/client/v3"
+
+	"locksmith.dev/locksmith/internal/reqcount"
 )
 
 func TestConcurrentHoldersNeverExceedMax(t *testing.T) {

@@ -6,8 +6,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/flatcar/locksmith/internal/reqcount"
 	clientv3 "go.etcd.io/etcd/client/v3"
+
+	"locksmith.dev/locksmith/internal/reqcount"
 )
 
 func TestNewcomerThatLosesARaceQueues(t *testing.T) {

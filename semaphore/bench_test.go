@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/flatcar/locksmith/internal/embedetcd"
-	"github.com/flatcar/locksmith/internal/reqcount"
+	"locksmith.dev/locksmith/internal/embedetcd"
+	"locksmith.dev/locksmith/internal/reqcount"
 )
 
 // waitersPerClient is how many waiters of the benchmark share one client

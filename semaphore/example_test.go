@@ -7,9 +7,10 @@ import (
 	"os"
 	"time"
 
-	"github.com/flatcar/locksmith/internal/embedetcd"
-	"github.com/flatcar/locksmith/semaphore"
 	clientv3 "go.etcd.io/etcd/client/v3"
+
+	"locksmith.dev/locksmith/internal/embedetcd"
+	"locksmith.dev/locksmith/semaphore"
 )
 
 // Two slots, three nodes: the third waits until a holder gives its slot back.

@@ -7,13 +7,14 @@ import (
 	"testing"
 	"time"
 
-	"github.com/flatcar/locksmith/internal/embedetcd"
-	"github.com/flatcar/locksmith/internal/reqcount"
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.uber.org/zap"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+
+	"locksmith.dev/locksmith/internal/embedetcd"
+	"locksmith.dev/locksmith/internal/reqcount"
 )
 
 // testTimeout bounds every wait of a test; reaching it is a failure.

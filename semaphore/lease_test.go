@@ -8,9 +8,10 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"github.com/flatcar/locksmith/internal/reqcount"
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"google.golang.org/grpc"
+
+	"locksmith.dev/locksmith/internal/reqcount"
 )
 
 // leaseKeepAlive is the gRPC method of the stream of lease keep-alives.

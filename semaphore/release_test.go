@@ -7,8 +7,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/flatcar/locksmith/internal/embedetcd"
 	clientv3 "go.etcd.io/etcd/client/v3"
+
+	"locksmith.dev/locksmith/internal/embedetcd"
 )
 
 // loserT returns a Semaphore whose second transaction (its first

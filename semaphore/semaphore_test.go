@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/flatcar/locksmith/internal/reqcount"
+	"locksmith.dev/locksmith/internal/reqcount"
 )
 
 func TestKeyNames(t *testing.T) {

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/flatcar/locksmith/strategy"
+	"locksmith.dev/locksmith/strategy"
 )
 
 func ExampleParseSchedule() {

@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/flatcar/locksmith/strategy"
+	"locksmith.dev/locksmith/strategy"
 )
 
 // probes are instants at which fuzzed schedules are compared: around the

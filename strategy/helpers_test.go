@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/flatcar/locksmith/strategy"
+	"locksmith.dev/locksmith/strategy"
 )
 
 func quote(s string) string { return strconv.Quote(s) }

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/flatcar/locksmith/strategy"
+	"locksmith.dev/locksmith/strategy"
 )
 
 func TestParseLocksmithWindow(t *testing.T) {

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/flatcar/locksmith/strategy"
+	"locksmith.dev/locksmith/strategy"
 )
 
 // randomSpec returns an extended-form spec of one to three random windows:

@@ -4,7 +4,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/flatcar/locksmith/strategy"
+	"locksmith.dev/locksmith/strategy"
 )
 
 // nextCase is one instant asked about: whether it is inside the schedule and

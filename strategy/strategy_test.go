@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"testing"
 
-	"github.com/flatcar/locksmith/strategy"
+	"locksmith.dev/locksmith/strategy"
 )
 
 func TestParseStrategy(t *testing.T) {

@@ -9,8 +9,8 @@ import (
 
 	"github.com/godbus/dbus/v5"
 
-	"github.com/flatcar/locksmith/internal/dbustest"
-	"github.com/flatcar/locksmith/updateengine"
+	"locksmith.dev/locksmith/internal/dbustest"
+	"locksmith.dev/locksmith/updateengine"
 )
 
 func TestGetStatus(t *testing.T) {

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/flatcar/locksmith/internal/testlog"
+	"locksmith.dev/locksmith/internal/testlog"
 )
 
 // waitTimeout bounds every wait for an event in these tests; reaching it

@@ -19,8 +19,8 @@ import (
 	"os/signal"
 	"syscall"
 
-	"github.com/flatcar/locksmith/internal/sim"
-	"github.com/flatcar/locksmith/internal/sim/bench"
+	"locksmith.dev/locksmith/internal/sim"
+	"locksmith.dev/locksmith/internal/sim/bench"
 )
 
 func main() {

@@ -4,7 +4,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/flatcar/locksmith/internal/testbin"
+	"locksmith.dev/locksmith/internal/testbin"
 )
 
 func TestMain(m *testing.M) { testbin.Main(m) }
@@ -12,7 +12,7 @@ func TestMain(m *testing.M) { testbin.Main(m) }
 // TestExitStatus runs the real program: a bad command line exits 2 with
 // one line on stderr, a run that cannot reach etcd exits 1.
 func TestExitStatus(t *testing.T) {
-	bin := testbin.Build(t, "github.com/flatcar/locksmith/cmd/locksmith-sim")
+	bin := testbin.Build(t, "locksmith.dev/locksmith/cmd/locksmith-sim")
 	for _, tt := range []struct {
 		args   []string
 		code   int

@@ -10,7 +10,7 @@ import (
 	"os/signal"
 	"syscall"
 
-	"github.com/flatcar/locksmith/internal/ctl"
+	"locksmith.dev/locksmith/internal/ctl"
 )
 
 func main() {

@@ -4,8 +4,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/flatcar/locksmith/internal/embedetcd"
-	"github.com/flatcar/locksmith/internal/testbin"
+	"locksmith.dev/locksmith/internal/embedetcd"
+	"locksmith.dev/locksmith/internal/testbin"
 )
 
 func TestMain(m *testing.M) { testbin.Main(m) }
@@ -13,7 +13,7 @@ func TestMain(m *testing.M) { testbin.Main(m) }
 // TestExitStatus runs the real program: main prints Run's error as one
 // line on stderr and maps it to the exit status.
 func TestExitStatus(t *testing.T) {
-	bin := testbin.Build(t, "github.com/flatcar/locksmith/cmd/locksmithctl")
+	bin := testbin.Build(t, "locksmith.dev/locksmith/cmd/locksmithctl")
 	srv := embedetcd.StartT(t)
 	for _, tt := range []struct {
 		args   []string

@@ -15,12 +15,12 @@ import (
 	"github.com/godbus/dbus/v5"
 	clientv3 "go.etcd.io/etcd/client/v3"
 
-	"github.com/flatcar/locksmith/internal/dbustest"
-	"github.com/flatcar/locksmith/internal/embedetcd"
-	"github.com/flatcar/locksmith/internal/testbin"
-	"github.com/flatcar/locksmith/internal/testlog"
-	"github.com/flatcar/locksmith/semaphore"
-	"github.com/flatcar/locksmith/updateengine"
+	"locksmith.dev/locksmith/internal/dbustest"
+	"locksmith.dev/locksmith/internal/embedetcd"
+	"locksmith.dev/locksmith/internal/testbin"
+	"locksmith.dev/locksmith/internal/testlog"
+	"locksmith.dev/locksmith/semaphore"
+	"locksmith.dev/locksmith/updateengine"
 )
 
 func TestMain(m *testing.M) { testbin.Main(m) }
@@ -119,7 +119,7 @@ func (e *env) write(name, content string) string {
 // binary returns the locksmithd binary, built once per test process.
 func binary(t *testing.T) string {
 	t.Helper()
-	return testbin.Build(t, "github.com/flatcar/locksmith/cmd/locksmithd")
+	return testbin.Build(t, "locksmith.dev/locksmith/cmd/locksmithd")
 }
 
 // proc is a running locksmithd.

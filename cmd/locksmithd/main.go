@@ -10,7 +10,7 @@ import (
 	"os/signal"
 	"syscall"
 
-	"github.com/flatcar/locksmith/internal/daemon/service"
+	"locksmith.dev/locksmith/internal/daemon/service"
 )
 
 func main() {

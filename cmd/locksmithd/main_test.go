@@ -10,8 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/flatcar/locksmith/internal/dbustest"
-	"github.com/flatcar/locksmith/semaphore"
+	"locksmith.dev/locksmith/internal/dbustest"
+	"locksmith.dev/locksmith/semaphore"
 )
 
 func TestFullCycle(t *testing.T) {

@@ -7,8 +7,8 @@ import (
 	"runtime/debug"
 	"time"
 
-	"github.com/flatcar/locksmith/internal/envflag"
-	"github.com/flatcar/locksmith/internal/hostid"
+	"locksmith.dev/locksmith/internal/envflag"
+	"locksmith.dev/locksmith/internal/hostid"
 )
 
 // CLI is what one run of locksmithctl takes from its host; the

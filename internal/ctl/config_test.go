@@ -4,8 +4,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/flatcar/locksmith/internal/embedetcd"
-	"github.com/flatcar/locksmith/semaphore"
+	"locksmith.dev/locksmith/internal/embedetcd"
+	"locksmith.dev/locksmith/semaphore"
 )
 
 // holdersOf returns the raw value of the semaphore key of group, "" when

@@ -5,8 +5,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/flatcar/locksmith/internal/embedetcd"
-	"github.com/flatcar/locksmith/semaphore"
+	"locksmith.dev/locksmith/internal/embedetcd"
+	"locksmith.dev/locksmith/semaphore"
 )
 
 func TestCorruptValue(t *testing.T) {

@@ -4,7 +4,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/flatcar/locksmith/internal/embedetcd"
+	"locksmith.dev/locksmith/internal/embedetcd"
 )
 
 // Old locksmithctl had -debug; it is accepted in every spelling and

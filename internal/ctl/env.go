@@ -6,7 +6,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/flatcar/locksmith/internal/envflag"
+	"locksmith.dev/locksmith/internal/envflag"
 )
 
 // settingGroups are global options that make one setting together: when

@@ -6,8 +6,8 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/flatcar/locksmith/internal/etcdclient"
-	"github.com/flatcar/locksmith/semaphore"
+	"locksmith.dev/locksmith/internal/etcdclient"
+	"locksmith.dev/locksmith/semaphore"
 )
 
 // errTimeout is the cause of a context that reached --timeout.

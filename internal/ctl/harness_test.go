@@ -10,9 +10,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/flatcar/locksmith/internal/ctl"
-	"github.com/flatcar/locksmith/internal/embedetcd"
-	"github.com/flatcar/locksmith/internal/envflag"
+	"locksmith.dev/locksmith/internal/ctl"
+	"locksmith.dev/locksmith/internal/embedetcd"
+	"locksmith.dev/locksmith/internal/envflag"
 )
 
 const (

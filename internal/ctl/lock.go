@@ -5,8 +5,9 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/flatcar/locksmith/semaphore"
 	"github.com/spf13/cobra"
+
+	"locksmith.dev/locksmith/semaphore"
 )
 
 func (r *run) lockCommand() *cobra.Command {

@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/flatcar/locksmith/internal/embedetcd"
+	"locksmith.dev/locksmith/internal/embedetcd"
 )
 
 func TestStatusOfNewGroup(t *testing.T) {

@@ -4,8 +4,9 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/flatcar/locksmith/updateengine"
 	"github.com/spf13/cobra"
+
+	"locksmith.dev/locksmith/updateengine"
 )
 
 func (r *run) sendNeedRebootCommand() *cobra.Command {

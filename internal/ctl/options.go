@@ -3,9 +3,10 @@ package ctl
 import (
 	"time"
 
-	"github.com/flatcar/locksmith/internal/envflag"
-	"github.com/flatcar/locksmith/internal/etcdclient"
 	"github.com/spf13/pflag"
+
+	"locksmith.dev/locksmith/internal/envflag"
+	"locksmith.dev/locksmith/internal/etcdclient"
 )
 
 // defaultDBusAddress is the system bus of a Linux host.

@@ -5,9 +5,10 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/flatcar/locksmith/internal/logind"
-	"github.com/flatcar/locksmith/semaphore"
 	"github.com/spf13/cobra"
+
+	"locksmith.dev/locksmith/internal/logind"
+	"locksmith.dev/locksmith/semaphore"
 )
 
 func (r *run) rebootCommand() *cobra.Command {

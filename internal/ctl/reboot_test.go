@@ -7,11 +7,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/flatcar/locksmith/internal/dbustest"
-	"github.com/flatcar/locksmith/internal/embedetcd"
-	"github.com/flatcar/locksmith/semaphore"
 	"github.com/godbus/dbus/v5"
 	clientv3 "go.etcd.io/etcd/client/v3"
+
+	"locksmith.dev/locksmith/internal/dbustest"
+	"locksmith.dev/locksmith/internal/embedetcd"
+	"locksmith.dev/locksmith/semaphore"
 )
 
 // rebootHarness is a harness with etcd and a private bus served by a

@@ -5,8 +5,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/flatcar/locksmith/internal/ctl"
-	"github.com/flatcar/locksmith/internal/embedetcd"
+	"locksmith.dev/locksmith/internal/ctl"
+	"locksmith.dev/locksmith/internal/embedetcd"
 )
 
 // Run is locksmithctl on the real host: it reads the process environment.

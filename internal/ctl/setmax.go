@@ -6,9 +6,10 @@ import (
 	"fmt"
 	"strconv"
 
-	"github.com/flatcar/locksmith/semaphore"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
+
+	"locksmith.dev/locksmith/semaphore"
 )
 
 func (r *run) setMaxCommand() *cobra.Command {

@@ -4,8 +4,8 @@ import (
 	"encoding/json"
 	"testing"
 
-	"github.com/flatcar/locksmith/internal/embedetcd"
-	"github.com/flatcar/locksmith/semaphore"
+	"locksmith.dev/locksmith/internal/embedetcd"
+	"locksmith.dev/locksmith/semaphore"
 )
 
 func TestSetMax(t *testing.T) {

@@ -4,8 +4,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/flatcar/locksmith/internal/embedetcd"
-	"github.com/flatcar/locksmith/internal/testcerts"
+	"locksmith.dev/locksmith/internal/embedetcd"
+	"locksmith.dev/locksmith/internal/testcerts"
 )
 
 // authEtcd starts an etcd that requires a user name and password: root

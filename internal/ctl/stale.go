@@ -6,8 +6,9 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/flatcar/locksmith/semaphore"
 	"github.com/spf13/cobra"
+
+	"locksmith.dev/locksmith/semaphore"
 )
 
 func (r *run) removeStaleCommand() *cobra.Command {

@@ -8,8 +8,9 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/flatcar/locksmith/semaphore"
 	"github.com/spf13/cobra"
+
+	"locksmith.dev/locksmith/semaphore"
 )
 
 func (r *run) statusCommand() *cobra.Command {

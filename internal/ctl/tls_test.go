@@ -4,8 +4,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/flatcar/locksmith/internal/embedetcd"
-	"github.com/flatcar/locksmith/internal/testcerts"
+	"locksmith.dev/locksmith/internal/embedetcd"
+	"locksmith.dev/locksmith/internal/testcerts"
 )
 
 func TestTLSServerAuthWithCAOnly(t *testing.T) {

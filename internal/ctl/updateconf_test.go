@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/flatcar/locksmith/internal/ctl"
+	"locksmith.dev/locksmith/internal/ctl"
 )
 
 // unitFile is locksmithd's unit, whose EnvironmentFile= lines the CLI must

@@ -8,9 +8,9 @@ import (
 	"sync"
 	"time"
 
-	"github.com/flatcar/locksmith/internal/clock"
-	"github.com/flatcar/locksmith/semaphore"
-	"github.com/flatcar/locksmith/strategy"
+	"locksmith.dev/locksmith/internal/clock"
+	"locksmith.dev/locksmith/semaphore"
+	"locksmith.dev/locksmith/strategy"
 )
 
 // takeSlot takes a slot of the semaphore with strategy etcd-lock (a slot

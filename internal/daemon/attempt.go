@@ -7,8 +7,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/flatcar/locksmith/internal/clock"
-	"github.com/flatcar/locksmith/strategy"
+	"locksmith.dev/locksmith/internal/clock"
+	"locksmith.dev/locksmith/strategy"
 )
 
 // Reasons an attempt ends without a reboot, to be tested with errors.Is.

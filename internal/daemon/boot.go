@@ -6,9 +6,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/flatcar/locksmith/internal/clock"
-	"github.com/flatcar/locksmith/semaphore"
-	"github.com/flatcar/locksmith/strategy"
+	"locksmith.dev/locksmith/internal/clock"
+	"locksmith.dev/locksmith/semaphore"
+	"locksmith.dev/locksmith/strategy"
 )
 
 // afterBoot handles a slot this machine holds at start (step 1 of the life

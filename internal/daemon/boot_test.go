@@ -8,11 +8,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/flatcar/locksmith/internal/daemon"
-	"github.com/flatcar/locksmith/semaphore"
-	"github.com/flatcar/locksmith/strategy"
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.uber.org/zap"
+
+	"locksmith.dev/locksmith/internal/daemon"
+	"locksmith.dev/locksmith/semaphore"
+	"locksmith.dev/locksmith/strategy"
 )
 
 // heldFromLastBoot makes m1 hold a slot taken in boot "boot-0".

@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/flatcar/locksmith/internal/clock"
+	"locksmith.dev/locksmith/internal/clock"
 )
 
 // postRebootChecks runs the post-reboot checks until all pass in one round,

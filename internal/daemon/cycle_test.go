@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/flatcar/locksmith/internal/daemon"
-	"github.com/flatcar/locksmith/semaphore"
+	"locksmith.dev/locksmith/internal/daemon"
+	"locksmith.dev/locksmith/semaphore"
 )
 
 func TestFullCycle(t *testing.T) {

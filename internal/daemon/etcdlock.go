@@ -9,7 +9,7 @@ import (
 
 	clientv3 "go.etcd.io/etcd/client/v3"
 
-	"github.com/flatcar/locksmith/semaphore"
+	"locksmith.dev/locksmith/semaphore"
 )
 
 // EtcdLock is the [Lock] of a real semaphore: the Semaphore's methods,

@@ -3,8 +3,8 @@ package daemon
 import (
 	"time"
 
-	"github.com/flatcar/locksmith/internal/coordinator"
-	"github.com/flatcar/locksmith/semaphore"
+	"locksmith.dev/locksmith/internal/coordinator"
+	"locksmith.dev/locksmith/semaphore"
 )
 
 // State is what a [Machine] is doing.

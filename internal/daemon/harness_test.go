@@ -13,14 +13,15 @@ import (
 	"testing"
 	"time"
 
-	"github.com/flatcar/locksmith/internal/clock"
-	"github.com/flatcar/locksmith/internal/daemon"
-	"github.com/flatcar/locksmith/internal/embedetcd"
-	"github.com/flatcar/locksmith/internal/logind"
-	"github.com/flatcar/locksmith/internal/testlog"
-	"github.com/flatcar/locksmith/semaphore"
-	"github.com/flatcar/locksmith/strategy"
 	clientv3 "go.etcd.io/etcd/client/v3"
+
+	"locksmith.dev/locksmith/internal/clock"
+	"locksmith.dev/locksmith/internal/daemon"
+	"locksmith.dev/locksmith/internal/embedetcd"
+	"locksmith.dev/locksmith/internal/logind"
+	"locksmith.dev/locksmith/internal/testlog"
+	"locksmith.dev/locksmith/semaphore"
+	"locksmith.dev/locksmith/strategy"
 )
 
 // One real etcd serves every test of the package; each test uses its own

@@ -4,8 +4,8 @@ import (
 	"context"
 	"time"
 
-	"github.com/flatcar/locksmith/internal/logind"
-	"github.com/flatcar/locksmith/semaphore"
+	"locksmith.dev/locksmith/internal/logind"
+	"locksmith.dev/locksmith/semaphore"
 )
 
 // Lock is the semaphore of the machine's reboot group. *semaphore.Semaphore

@@ -3,8 +3,8 @@ package daemon
 import (
 	"context"
 
-	"github.com/flatcar/locksmith/internal/clock"
-	"github.com/flatcar/locksmith/semaphore"
+	"locksmith.dev/locksmith/internal/clock"
+	"locksmith.dev/locksmith/semaphore"
 )
 
 // waitNeeded waits until the update source says a reboot is needed. While

@@ -5,8 +5,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/flatcar/locksmith/internal/daemon"
-	"github.com/flatcar/locksmith/strategy"
+	"locksmith.dev/locksmith/internal/daemon"
+	"locksmith.dev/locksmith/strategy"
 )
 
 func TestNewRejectsBadConfig(t *testing.T) {

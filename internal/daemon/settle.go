@@ -4,8 +4,8 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/flatcar/locksmith/internal/clock"
-	"github.com/flatcar/locksmith/semaphore"
+	"locksmith.dev/locksmith/internal/clock"
+	"locksmith.dev/locksmith/semaphore"
 )
 
 // settleLater runs, with strategy reboot, when the start-up work on the

@@ -8,9 +8,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/flatcar/locksmith/internal/clock"
-	"github.com/flatcar/locksmith/semaphore"
-	"github.com/flatcar/locksmith/strategy"
+	"locksmith.dev/locksmith/internal/clock"
+	"locksmith.dev/locksmith/semaphore"
+	"locksmith.dev/locksmith/strategy"
 )
 
 // holderAttr returns the facts of h for a log record.

@@ -6,8 +6,8 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"github.com/flatcar/locksmith/internal/daemon"
-	"github.com/flatcar/locksmith/semaphore"
+	"locksmith.dev/locksmith/internal/daemon"
+	"locksmith.dev/locksmith/semaphore"
 )
 
 // A slot removed while the pre-reboot command runs (here an operator's

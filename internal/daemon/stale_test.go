@@ -8,9 +8,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/flatcar/locksmith/internal/daemon"
-	"github.com/flatcar/locksmith/internal/testlog"
-	"github.com/flatcar/locksmith/semaphore"
+	"locksmith.dev/locksmith/internal/daemon"
+	"locksmith.dev/locksmith/internal/testlog"
+	"locksmith.dev/locksmith/semaphore"
 )
 
 func TestLockTTLRemovesStaleHolder(t *testing.T) {

@@ -13,7 +13,7 @@ import (
 
 	"github.com/godbus/dbus/v5"
 
-	"github.com/flatcar/locksmith/internal/dbustest"
+	"locksmith.dev/locksmith/internal/dbustest"
 )
 
 func TestStartBus(t *testing.T) {

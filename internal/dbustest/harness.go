@@ -12,8 +12,8 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/flatcar/locksmith/internal/logind"
-	"github.com/flatcar/locksmith/updateengine"
+	"locksmith.dev/locksmith/internal/logind"
+	"locksmith.dev/locksmith/updateengine"
 )
 
 // ErrUsage is returned (wrapped) by [RunHarness] for wrong arguments.

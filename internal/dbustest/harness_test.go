@@ -12,10 +12,10 @@ import (
 
 	"github.com/godbus/dbus/v5"
 
-	"github.com/flatcar/locksmith/internal/dbustest"
-	"github.com/flatcar/locksmith/internal/logind"
-	"github.com/flatcar/locksmith/internal/testbin"
-	"github.com/flatcar/locksmith/updateengine"
+	"locksmith.dev/locksmith/internal/dbustest"
+	"locksmith.dev/locksmith/internal/logind"
+	"locksmith.dev/locksmith/internal/testbin"
+	"locksmith.dev/locksmith/updateengine"
 )
 
 func TestMain(m *testing.M) { testbin.Main(m) }
@@ -228,7 +228,7 @@ func TestRunHarnessUsage(t *testing.T) {
 
 func TestHarnessProgram(t *testing.T) {
 	dbustest.RequireDaemon(t)
-	bin := testbin.Build(t, "github.com/flatcar/locksmith/internal/dbustest/cmd/dbus-harness")
+	bin := testbin.Build(t, "locksmith.dev/locksmith/internal/dbustest/cmd/dbus-harness")
 	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
 	defer cancel()
 

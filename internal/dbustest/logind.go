@@ -8,7 +8,7 @@ import (
 
 	"github.com/godbus/dbus/v5"
 
-	"github.com/flatcar/locksmith/internal/logind"
+	"locksmith.dev/locksmith/internal/logind"
 )
 
 const (

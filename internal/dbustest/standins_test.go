@@ -7,9 +7,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/flatcar/locksmith/internal/dbustest"
-	"github.com/flatcar/locksmith/internal/logind"
-	"github.com/flatcar/locksmith/updateengine"
+	"locksmith.dev/locksmith/internal/dbustest"
+	"locksmith.dev/locksmith/internal/logind"
+	"locksmith.dev/locksmith/updateengine"
 )
 
 func TestServeUpdateEngineNameTaken(t *testing.T) {

@@ -8,7 +8,7 @@ import (
 
 	"github.com/godbus/dbus/v5"
 
-	"github.com/flatcar/locksmith/updateengine"
+	"locksmith.dev/locksmith/updateengine"
 )
 
 // UpdateEngine stands in for update_engine on a [Bus]: its own connection

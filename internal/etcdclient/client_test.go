@@ -10,9 +10,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/flatcar/locksmith/internal/embedetcd"
-	"github.com/flatcar/locksmith/internal/testcerts"
 	clientv3 "go.etcd.io/etcd/client/v3"
+
+	"locksmith.dev/locksmith/internal/embedetcd"
+	"locksmith.dev/locksmith/internal/testcerts"
 )
 
 func roundTrip(t *testing.T, c *clientv3.Client, timeout time.Duration) error {

@@ -6,7 +6,7 @@ import (
 
 	"github.com/spf13/pflag"
 
-	"github.com/flatcar/locksmith/internal/etcdclient"
+	"locksmith.dev/locksmith/internal/etcdclient"
 )
 
 func TestRegisterFlags(t *testing.T) {

@@ -14,10 +14,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/flatcar/locksmith/internal/etcdclient"
-	"github.com/flatcar/locksmith/internal/testbin"
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.uber.org/zap"
+
+	"locksmith.dev/locksmith/internal/etcdclient"
+	"locksmith.dev/locksmith/internal/testbin"
 )
 
 // Cluster is an etcd cluster of member processes on loopback.
@@ -38,7 +39,7 @@ type member struct {
 // clients, and stops it when the test ends.
 func StartCluster(tb testing.TB, n int) *Cluster {
 	tb.Helper()
-	c := &Cluster{tb: tb, bin: testbin.Build(tb, "github.com/flatcar/locksmith/internal/etcdproc/cmd/etcd-member")}
+	c := &Cluster{tb: tb, bin: testbin.Build(tb, "locksmith.dev/locksmith/internal/etcdproc/cmd/etcd-member")}
 	base := tb.TempDir()
 	addrs := freeAddrs(tb, 2*n)
 	var peers []string

@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/flatcar/locksmith/internal/testbin"
+	"locksmith.dev/locksmith/internal/testbin"
 )
 
 func TestMain(m *testing.M) { testbin.Main(m) }

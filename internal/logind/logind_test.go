@@ -9,8 +9,8 @@ import (
 
 	"github.com/godbus/dbus/v5"
 
-	"github.com/flatcar/locksmith/internal/dbustest"
-	"github.com/flatcar/locksmith/internal/logind"
+	"locksmith.dev/locksmith/internal/dbustest"
+	"locksmith.dev/locksmith/internal/logind"
 )
 
 // setup serves a logind stand-in on a private bus and returns it with a

@@ -5,9 +5,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/flatcar/locksmith/internal/embedetcd"
-	"github.com/flatcar/locksmith/internal/etcdclient"
 	clientv3 "go.etcd.io/etcd/client/v3"
+
+	"locksmith.dev/locksmith/internal/embedetcd"
+	"locksmith.dev/locksmith/internal/etcdclient"
 )
 
 func TestCountsUnaryCallsAndStreamMessages(t *testing.T) {

@@ -5,9 +5,9 @@ import (
 	"errors"
 	"time"
 
-	"github.com/flatcar/locksmith/internal/clock"
-	"github.com/flatcar/locksmith/internal/daemon"
-	"github.com/flatcar/locksmith/semaphore"
+	"locksmith.dev/locksmith/internal/clock"
+	"locksmith.dev/locksmith/internal/daemon"
+	"locksmith.dev/locksmith/semaphore"
 )
 
 // The back-off of old locksmith between two tries of the lock, on the

@@ -3,7 +3,7 @@ package sim
 import (
 	"time"
 
-	"github.com/flatcar/locksmith/internal/clock"
+	"locksmith.dev/locksmith/internal/clock"
 )
 
 // scaledClock is the simulated clock of the daemons: a [clock.Clock] that

@@ -12,10 +12,10 @@ import (
 
 	clientv3 "go.etcd.io/etcd/client/v3"
 
-	"github.com/flatcar/locksmith/internal/daemon"
-	"github.com/flatcar/locksmith/internal/reqcount"
-	"github.com/flatcar/locksmith/internal/sim/monitor"
-	"github.com/flatcar/locksmith/strategy"
+	"locksmith.dev/locksmith/internal/daemon"
+	"locksmith.dev/locksmith/internal/reqcount"
+	"locksmith.dev/locksmith/internal/sim/monitor"
+	"locksmith.dev/locksmith/strategy"
 )
 
 // The ways nodes wait for a slot.

@@ -9,7 +9,7 @@ import (
 
 	clientv3 "go.etcd.io/etcd/client/v3"
 
-	"github.com/flatcar/locksmith/semaphore"
+	"locksmith.dev/locksmith/semaphore"
 )
 
 // checkTimeout bounds the first request of a run (or the run's timeout,

@@ -10,8 +10,8 @@ import (
 
 	"github.com/spf13/pflag"
 
-	"github.com/flatcar/locksmith/internal/etcdclient"
-	"github.com/flatcar/locksmith/strategy"
+	"locksmith.dev/locksmith/internal/etcdclient"
+	"locksmith.dev/locksmith/strategy"
 )
 
 // ErrUsage is wrapped by the errors of a bad command line.

@@ -9,8 +9,8 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/flatcar/locksmith/internal/reqcount"
-	"github.com/flatcar/locksmith/internal/sim/monitor"
+	"locksmith.dev/locksmith/internal/reqcount"
+	"locksmith.dev/locksmith/internal/sim/monitor"
 )
 
 // Report is the result of a simulation. Its JSON form is one object with

@@ -15,9 +15,10 @@ import (
 
 	clientv3 "go.etcd.io/etcd/client/v3"
 
-	"github.com/flatcar/locksmith/internal/embedetcd"
-	"github.com/flatcar/locksmith/internal/etcdclient"
 	"github.com/spf13/pflag"
+
+	"locksmith.dev/locksmith/internal/embedetcd"
+	"locksmith.dev/locksmith/internal/etcdclient"
 )
 
 // Errors of a simulation that ran, to be tested with errors.Is. The report

@@ -12,8 +12,8 @@ import (
 
 	clientv3 "go.etcd.io/etcd/client/v3"
 
-	"github.com/flatcar/locksmith/internal/embedetcd"
-	"github.com/flatcar/locksmith/semaphore"
+	"locksmith.dev/locksmith/internal/embedetcd"
+	"locksmith.dev/locksmith/semaphore"
 )
 
 func testCtx(t *testing.T) context.Context {

@@ -20,7 +20,7 @@ var (
 )
 
 // Build compiles the main package pkg (an import path such as
-// "github.com/flatcar/locksmith/cmd/locksmithd") once per test process and
+// "locksmith.dev/locksmith/cmd/locksmithd") once per test process and
 // returns the binary's path. Binaries live in a directory removed when the
 // process' tests end (see Cleanup). A build failure fails the test with the
 // compiler's output.

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/flatcar/locksmith/internal/testlog"
+	"locksmith.dev/locksmith/internal/testlog"
 )
 
 func TestWriteSplitsLinesAcrossWrites(t *testing.T) {

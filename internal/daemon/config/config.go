@@ -26,12 +26,12 @@ import (
 
 	"github.com/spf13/pflag"
 
-	"github.com/flatcar/locksmith/internal/coordinator"
-	"github.com/flatcar/locksmith/internal/daemon"
-	"github.com/flatcar/locksmith/internal/envflag"
-	"github.com/flatcar/locksmith/internal/etcdclient"
-	"github.com/flatcar/locksmith/internal/hostid"
-	"github.com/flatcar/locksmith/strategy"
+	"locksmith.dev/locksmith/internal/coordinator"
+	"locksmith.dev/locksmith/internal/daemon"
+	"locksmith.dev/locksmith/internal/envflag"
+	"locksmith.dev/locksmith/internal/etcdclient"
+	"locksmith.dev/locksmith/internal/hostid"
+	"locksmith.dev/locksmith/strategy"
 )
 
 // ErrInvalid is wrapped by every error of [Parse] that is due to the

@@ -10,9 +10,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/flatcar/locksmith/internal/envflag"
-	"github.com/flatcar/locksmith/internal/testcerts"
-	"github.com/flatcar/locksmith/strategy"
+	"locksmith.dev/locksmith/internal/envflag"
+	"locksmith.dev/locksmith/internal/testcerts"
+	"locksmith.dev/locksmith/strategy"
 )
 
 func parse(t *testing.T, args []string, vars map[string]string) (Settings, error) {

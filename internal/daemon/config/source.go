@@ -6,8 +6,8 @@ import (
 
 	"github.com/spf13/pflag"
 
-	"github.com/flatcar/locksmith/internal/envflag"
-	"github.com/flatcar/locksmith/internal/etcdclient"
+	"locksmith.dev/locksmith/internal/envflag"
+	"locksmith.dev/locksmith/internal/etcdclient"
 )
 
 // source tells where each flag's value came from, for error messages.

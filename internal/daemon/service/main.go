@@ -8,16 +8,16 @@ import (
 	"log/slog"
 	"os"
 
-	"github.com/flatcar/locksmith/internal/coordinator"
-	"github.com/flatcar/locksmith/internal/daemon"
-	"github.com/flatcar/locksmith/internal/daemon/config"
-	"github.com/flatcar/locksmith/internal/envflag"
-	"github.com/flatcar/locksmith/internal/etcdclient"
-	"github.com/flatcar/locksmith/internal/hostid"
-	"github.com/flatcar/locksmith/internal/sdnotify"
-	"github.com/flatcar/locksmith/internal/sentinel"
-	"github.com/flatcar/locksmith/semaphore"
-	"github.com/flatcar/locksmith/strategy"
+	"locksmith.dev/locksmith/internal/coordinator"
+	"locksmith.dev/locksmith/internal/daemon"
+	"locksmith.dev/locksmith/internal/daemon/config"
+	"locksmith.dev/locksmith/internal/envflag"
+	"locksmith.dev/locksmith/internal/etcdclient"
+	"locksmith.dev/locksmith/internal/hostid"
+	"locksmith.dev/locksmith/internal/sdnotify"
+	"locksmith.dev/locksmith/internal/sentinel"
+	"locksmith.dev/locksmith/semaphore"
+	"locksmith.dev/locksmith/strategy"
 )
 
 // ExitCode returns locksmithd's exit status for an error of [Main]: 0 for

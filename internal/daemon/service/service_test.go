@@ -11,14 +11,14 @@ import (
 	"testing"
 	"time"
 
-	"github.com/flatcar/locksmith/internal/daemon/config"
-	"github.com/flatcar/locksmith/internal/dbustest"
-	"github.com/flatcar/locksmith/internal/embedetcd"
-	"github.com/flatcar/locksmith/internal/envflag"
-	"github.com/flatcar/locksmith/internal/logind"
-	"github.com/flatcar/locksmith/internal/sentinel"
-	"github.com/flatcar/locksmith/semaphore"
-	"github.com/flatcar/locksmith/updateengine"
+	"locksmith.dev/locksmith/internal/daemon/config"
+	"locksmith.dev/locksmith/internal/dbustest"
+	"locksmith.dev/locksmith/internal/embedetcd"
+	"locksmith.dev/locksmith/internal/envflag"
+	"locksmith.dev/locksmith/internal/logind"
+	"locksmith.dev/locksmith/internal/sentinel"
+	"locksmith.dev/locksmith/semaphore"
+	"locksmith.dev/locksmith/updateengine"
 )
 
 func TestExitCode(t *testing.T) {

@@ -6,10 +6,10 @@ import (
 	"fmt"
 	"log/slog"
 
-	"github.com/flatcar/locksmith/internal/daemon"
-	"github.com/flatcar/locksmith/internal/logind"
-	"github.com/flatcar/locksmith/internal/sentinel"
-	"github.com/flatcar/locksmith/updateengine"
+	"locksmith.dev/locksmith/internal/daemon"
+	"locksmith.dev/locksmith/internal/logind"
+	"locksmith.dev/locksmith/internal/sentinel"
+	"locksmith.dev/locksmith/updateengine"
 )
 
 // updateEngine is the daemon.UpdateSource of update_engine on the bus.

@@ -3,7 +3,7 @@ package service
 import "runtime/debug"
 
 // Version is printed by locksmithd --version. A release build sets it with
-// -ldflags "-X github.com/flatcar/locksmith/internal/daemon/service.Version=v1.2.3";
+// -ldflags "-X locksmith.dev/locksmith/internal/daemon/service.Version=v1.2.3";
 // when it is empty, the main module's version from the build information
 // is printed ("(devel)" for a build from a work tree).
 var Version string

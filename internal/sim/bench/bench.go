@@ -13,7 +13,7 @@ import (
 
 	"github.com/spf13/pflag"
 
-	"github.com/flatcar/locksmith/internal/sim"
+	"locksmith.dev/locksmith/internal/sim"
 )
 
 // Result is what the benchmark measured.

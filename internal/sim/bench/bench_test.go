@@ -10,14 +10,14 @@ import (
 	"testing"
 	"time"
 
-	"github.com/flatcar/locksmith/internal/sim"
-	"github.com/flatcar/locksmith/internal/testbin"
+	"locksmith.dev/locksmith/internal/sim"
+	"locksmith.dev/locksmith/internal/testbin"
 )
 
 func TestMain(m *testing.M) { testbin.Main(m) }
 
 func TestMemoryOfTheRealDaemon(t *testing.T) {
-	bin := testbin.Build(t, "github.com/flatcar/locksmith/cmd/locksmithd")
+	bin := testbin.Build(t, "locksmith.dev/locksmith/cmd/locksmithd")
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	m, err := measureMemory(ctx, bin)

@@ -15,9 +15,9 @@ import (
 
 	clientv3 "go.etcd.io/etcd/client/v3"
 
-	"github.com/flatcar/locksmith/internal/embedetcd"
-	"github.com/flatcar/locksmith/internal/etcdclient"
-	"github.com/flatcar/locksmith/semaphore"
+	"locksmith.dev/locksmith/internal/embedetcd"
+	"locksmith.dev/locksmith/internal/etcdclient"
+	"locksmith.dev/locksmith/semaphore"
 )
 
 // settleTime is how long after reaching the measured state the resident

@@ -10,9 +10,10 @@ import (
 	"sync"
 	"time"
 
-	"github.com/flatcar/locksmith/semaphore"
 	"go.etcd.io/etcd/api/v3/mvccpb"
 	clientv3 "go.etcd.io/etcd/client/v3"
+
+	"locksmith.dev/locksmith/semaphore"
 )
 
 // waitersInfix separates a semaphore key from the id part of its waiter

@@ -56,7 +56,7 @@ import (
 	"os/signal"
 	"syscall"
 
-	"github.com/flatcar/locksmith/internal/dbustest"
+	"locksmith.dev/locksmith/internal/dbustest"
 )
 
 func main() {

@@ -11,7 +11,7 @@ import (
 	"os/signal"
 	"syscall"
 
-	"github.com/flatcar/locksmith/internal/etcdproc"
+	"locksmith.dev/locksmith/internal/etcdproc"
 )
 
 func main() {
