@@ -3,7 +3,7 @@ package e2e_test
 import (
 	"testing"
 
-	"locksmith.dev/locksmith/internal/testbin"
+	"locksmith.dev/locksmith/internal/testkit/testbin"
 )
 
 func TestMain(m *testing.M) { testbin.Main(m) }

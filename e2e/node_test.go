@@ -13,8 +13,8 @@ import (
 	"testing"
 	"time"
 
-	"locksmith.dev/locksmith/internal/dbustest"
-	"locksmith.dev/locksmith/internal/testlog"
+	"locksmith.dev/locksmith/internal/testkit/dbustest"
+	"locksmith.dev/locksmith/internal/testkit/testlog"
 	"locksmith.dev/locksmith/updateengine"
 )
 

@@ -9,9 +9,9 @@ import (
 	"testing"
 	"time"
 
-	"locksmith.dev/locksmith/internal/etcdproc"
 	"locksmith.dev/locksmith/internal/sim/monitor"
-	"locksmith.dev/locksmith/internal/testbin"
+	"locksmith.dev/locksmith/internal/testkit/etcdproc"
+	"locksmith.dev/locksmith/internal/testkit/testbin"
 	"locksmith.dev/locksmith/semaphore"
 )
 

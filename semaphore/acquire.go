@@ -33,7 +33,7 @@ func (s *Semaphore) Acquire(ctx context.Context, h Holder) error {
 		err = s.wait(ctx, h)
 	}
 	if err != nil {
-		return fmt.Errorf("acquire %s for %q: %w", s.key, h.ID, err)
+		return s.explain(ctx, fmt.Errorf("acquire %s for %q: %w", s.key, h.ID, err))
 	}
 	return nil
 }

@@ -11,7 +11,7 @@ import (
 
 	clientv3 "go.etcd.io/etcd/client/v3"
 
-	"locksmith.dev/locksmith/internal/reqcount"
+	"locksmith.dev/locksmith/internal/testkit/reqcount"
 )
 
 func TestConcurrentHoldersNeverExceedMax(t *testing.T) {

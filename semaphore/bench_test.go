@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"locksmith.dev/locksmith/internal/embedetcd"
-	"locksmith.dev/locksmith/internal/reqcount"
+	"locksmith.dev/locksmith/internal/testkit/embedetcd"
+	"locksmith.dev/locksmith/internal/testkit/reqcount"
 )
 
 // waitersPerClient is how many waiters of the benchmark share one client
@@ -22,7 +22,7 @@ const waitersPerClient = 100
 // for a semaphore of one slot, what a cycle costs: a holder releases, the
 // first waiter takes the slot, the next waiter moves to the head of the
 // queue, and the former holder queues again. Every client's requests are
-// counted by gRPC interceptors (see internal/reqcount):
+// counted by gRPC interceptors (see internal/testkit/reqcount):
 //
 //   - reqs/cycle: unary calls plus messages sent on streams (watch create
 //     and cancel requests, lease keep-alives), the figure that must not

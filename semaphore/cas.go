@@ -89,7 +89,7 @@ func (s *Semaphore) mutate(ctx context.Context, rules writeRules, m mutation) (S
 			}
 			continue
 		case errors.Is(err, errNoWrite):
-			return sn.state.clone(), nil
+			return sn.state.Clone(), nil
 		case err != nil:
 			return State{}, err
 		}
@@ -126,7 +126,7 @@ func (s *Semaphore) mutate(ctx context.Context, rules writeRules, m mutation) (S
 		if resp.Succeeded {
 			next.Revision = resp.Header.Revision
 			s.remember(snapshot{state: next, seen: next.Revision, queueRev: sn.queueRev, waiters: sn.waiters})
-			return next.clone(), nil
+			return next.Clone(), nil
 		}
 		raced := sn.fresh
 		sn = s.snapshotFrom(resp.Header.Revision, resp.Responses[readsAt:], rules.guardQueue)

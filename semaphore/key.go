@@ -1,9 +1,13 @@
 package semaphore
 
-import "net/url"
+import (
+	"net/url"
+
+	"locksmith.dev/locksmith/semaphore/slot"
+)
 
 // DefaultGroup is the name of the default reboot group.
-const DefaultGroup = ""
+const DefaultGroup = slot.DefaultGroup
 
 const keyRoot = "coreos.com/updateengine/rebootlock/"
 

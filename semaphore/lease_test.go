@@ -11,7 +11,7 @@ import (
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"google.golang.org/grpc"
 
-	"locksmith.dev/locksmith/internal/reqcount"
+	"locksmith.dev/locksmith/internal/testkit/reqcount"
 )
 
 // leaseKeepAlive is the gRPC method of the stream of lease keep-alives.

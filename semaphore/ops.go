@@ -14,13 +14,13 @@ import (
 func (s *Semaphore) Get(ctx context.Context) (State, error) {
 	sn, err := s.read(ctx, false)
 	if err != nil {
-		return State{}, fmt.Errorf("get %s: %w", s.key, err)
+		return State{}, s.explain(ctx, fmt.Errorf("get %s: %w", s.key, err))
 	}
 	st, err := sn.valid()
 	if err != nil {
 		return State{}, fmt.Errorf("get %s: %w", s.key, err)
 	}
-	return st.clone(), nil
+	return st.Clone(), nil
 }
 
 // TryAcquire takes a slot for h without waiting. It returns nil when h.ID
@@ -32,7 +32,7 @@ func (s *Semaphore) Get(ctx context.Context) (State, error) {
 // ErrInvalidID, a *CorruptError, or the error of etcd or ctx.
 func (s *Semaphore) TryAcquire(ctx context.Context, h Holder) error {
 	if err := s.tryAcquire(ctx, h, false); err != nil {
-		return fmt.Errorf("try acquire %s for %q: %w", s.key, h.ID, err)
+		return s.explain(ctx, fmt.Errorf("try acquire %s for %q: %w", s.key, h.ID, err))
 	}
 	return nil
 }
@@ -65,7 +65,7 @@ func (s *Semaphore) admit(st State, h Holder) State {
 	if h.AcquiredAt.IsZero() {
 		h.AcquiredAt = s.opts.now()
 	}
-	return st.withHolder(h)
+	return st.With(h)
 }
 
 // SetMax sets the number of slots and returns the previous one (1 when
@@ -91,7 +91,7 @@ func (s *Semaphore) SetMax(ctx context.Context, max int) (old int, err error) {
 		return st, nil
 	})
 	if err != nil {
-		return 0, fmt.Errorf("set max of %s to %d: %w", s.key, max, err)
+		return 0, s.explain(ctx, fmt.Errorf("set max of %s to %d: %w", s.key, max, err))
 	}
 	return old, nil
 }
@@ -113,7 +113,7 @@ func (s *Semaphore) RemoveStale(ctx context.Context, maxAge time.Duration, by, r
 		removed, err = s.removeStale(ctx, maxAge, by, reason)
 	}
 	if err != nil {
-		return Holder{}, fmt.Errorf("remove stale holder from %s: %w", s.key, err)
+		return Holder{}, s.explain(ctx, fmt.Errorf("remove stale holder from %s: %w", s.key, err))
 	}
 	return removed, nil
 }
@@ -140,7 +140,7 @@ func (s *Semaphore) removeStale(ctx context.Context, maxAge time.Duration, by, r
 			return State{}, fmt.Errorf("%w: none of %d holders has held its slot for more than %s (%d of unknown age)",
 				ErrNoStaleHolder, len(st.Holders), maxAge, unknown)
 		}
-		st = st.withoutHolder(removed.ID)
+		st = st.Without(removed.ID)
 		st.LastRemoval = &Removal{Holder: removed, By: by, Reason: reason, At: now}
 		return st, nil
 	})
@@ -179,7 +179,7 @@ func (s *Semaphore) Repair(ctx context.Context, max int) (State, error) {
 		return State{Max: max, Holders: salvageHolders(sn.corrupt.Value)}, nil
 	})
 	if err != nil {
-		return State{}, fmt.Errorf("repair %s: %w", s.key, err)
+		return State{}, s.explain(ctx, fmt.Errorf("repair %s: %w", s.key, err))
 	}
 	return st, nil
 }
@@ -190,7 +190,7 @@ func (s *Semaphore) Repair(ctx context.Context, max int) (State, error) {
 func (s *Semaphore) Waiters(ctx context.Context) ([]string, error) {
 	resp, err := s.client.Get(ctx, s.queue, clientv3.WithPrefix(), clientv3.WithSort(clientv3.SortByCreateRevision, clientv3.SortAscend))
 	if err != nil {
-		return nil, fmt.Errorf("list waiters of %s: %w", s.key, err)
+		return nil, s.explain(ctx, fmt.Errorf("list waiters of %s: %w", s.key, err))
 	}
 	ids := make([]string, len(resp.Kvs))
 	for i, kv := range resp.Kvs {

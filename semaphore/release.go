@@ -33,7 +33,7 @@ func (s *Semaphore) Release(ctx context.Context, id string) error {
 		err = s.release(ctx, id)
 	}
 	if err != nil {
-		return fmt.Errorf("release %s for %q: %w", s.key, id, err)
+		return s.explain(ctx, fmt.Errorf("release %s for %q: %w", s.key, id, err))
 	}
 	return nil
 }
@@ -70,7 +70,7 @@ func (s *Semaphore) release(ctx context.Context, id string) error {
 			return State{}, err
 		}
 		if _, ok := st.Holder(id); ok {
-			return st.withoutHolder(id), nil
+			return st.Without(id), nil
 		}
 		if pending {
 			return State{}, errNoWrite // another write applied the request
@@ -187,7 +187,7 @@ func applyReleases(st State, reqs []releaseRequest) (State, []clientv3.Cmp, []cl
 	var dels []clientv3.Op
 	for _, r := range reqs {
 		if h, ok := st.Holder(r.id); ok && formatAt(h.AcquiredAt) == r.at {
-			st = st.withoutHolder(r.id)
+			st = st.Without(r.id)
 			cmps = append(cmps, clientv3.Compare(clientv3.Value(r.key), "=", requestValue(r.id, h)))
 		}
 		dels = append(dels, clientv3.OpDelete(r.key))

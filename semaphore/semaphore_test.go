@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"locksmith.dev/locksmith/internal/reqcount"
+	"locksmith.dev/locksmith/internal/testkit/reqcount"
 )
 
 func TestKeyNames(t *testing.T) {

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"locksmith.dev/locksmith/internal/testlog"
+	"locksmith.dev/locksmith/internal/testkit/testlog"
 )
 
 // waitTimeout bounds every wait for an event in these tests; reaching it

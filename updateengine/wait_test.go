@@ -9,7 +9,7 @@ import (
 
 	"github.com/godbus/dbus/v5"
 
-	"locksmith.dev/locksmith/internal/dbustest"
+	"locksmith.dev/locksmith/internal/testkit/dbustest"
 	"locksmith.dev/locksmith/updateengine"
 )
 

@@ -4,7 +4,7 @@ import (
 	"strings"
 	"testing"
 
-	"locksmith.dev/locksmith/internal/testbin"
+	"locksmith.dev/locksmith/internal/testkit/testbin"
 )
 
 func TestMain(m *testing.M) { testbin.Main(m) }

@@ -4,8 +4,8 @@ import (
 	"strings"
 	"testing"
 
-	"locksmith.dev/locksmith/internal/embedetcd"
-	"locksmith.dev/locksmith/internal/testbin"
+	"locksmith.dev/locksmith/internal/testkit/embedetcd"
+	"locksmith.dev/locksmith/internal/testkit/testbin"
 )
 
 func TestMain(m *testing.M) { testbin.Main(m) }

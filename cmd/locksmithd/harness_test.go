@@ -15,10 +15,10 @@ import (
 	"github.com/godbus/dbus/v5"
 	clientv3 "go.etcd.io/etcd/client/v3"
 
-	"locksmith.dev/locksmith/internal/dbustest"
-	"locksmith.dev/locksmith/internal/embedetcd"
-	"locksmith.dev/locksmith/internal/testbin"
-	"locksmith.dev/locksmith/internal/testlog"
+	"locksmith.dev/locksmith/internal/testkit/dbustest"
+	"locksmith.dev/locksmith/internal/testkit/embedetcd"
+	"locksmith.dev/locksmith/internal/testkit/testbin"
+	"locksmith.dev/locksmith/internal/testkit/testlog"
 	"locksmith.dev/locksmith/semaphore"
 	"locksmith.dev/locksmith/updateengine"
 )

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"locksmith.dev/locksmith/internal/dbustest"
+	"locksmith.dev/locksmith/internal/testkit/dbustest"
 	"locksmith.dev/locksmith/semaphore"
 )
 

@@ -4,7 +4,7 @@ import (
 	"strings"
 	"testing"
 
-	"locksmith.dev/locksmith/internal/embedetcd"
+	"locksmith.dev/locksmith/internal/testkit/embedetcd"
 	"locksmith.dev/locksmith/semaphore"
 )
 

@@ -4,14 +4,26 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
+	"time"
 
 	"locksmith.dev/locksmith/internal/etcdclient"
 	"locksmith.dev/locksmith/semaphore"
 )
 
-// errTimeout is the cause of a context that reached --timeout.
+// errTimeout is matched by the cause of a context that reached --timeout.
 var errTimeout = errors.New("timed out")
+
+// timeoutCause is the cause of a context that reached --timeout. It matches errTimeout and, so
+// that package semaphore words it as a timeout of etcd, context.DeadlineExceeded.
+type timeoutCause struct{ after time.Duration }
+
+func (c timeoutCause) Error() string {
+	return fmt.Sprintf("timed out: no answer within %s (see --timeout)", c.after)
+}
+
+func (c timeoutCause) Is(target error) bool {
+	return target == errTimeout || target == context.DeadlineExceeded
+}
 
 // semaphore connects to etcd and returns a handle on the semaphore of the
 // group and a function that closes both. Invalid connection settings are a
@@ -55,23 +67,18 @@ func (r *run) withTimeout(ctx context.Context) (context.Context, context.CancelF
 	if r.opts.timeout <= 0 {
 		return context.WithCancel(ctx)
 	}
-	return context.WithTimeoutCause(ctx, r.opts.timeout,
-		fmt.Errorf("%w: no answer within %s (see --timeout)", errTimeout, r.opts.timeout))
+	return context.WithTimeoutCause(ctx, r.opts.timeout, timeoutCause{r.opts.timeout})
 }
 
-// etcdError words the error of an etcd operation that ran under ctx. When
-// ctx ended first, the client's error says only "context deadline
-// exceeded" or "context canceled": a timeout then names the endpoints and
-// --timeout, a cancellation (SIGINT) says so.
+// etcdError words the error of an etcd operation that ran under ctx. A timeout is worded by
+// package semaphore already (it names the endpoints and --timeout); a cancellation (SIGINT)
+// says so here, since the client's error says only "context canceled".
 func (r *run) etcdError(ctx context.Context, err error) error {
-	switch cause := context.Cause(ctx); {
-	case cause == nil:
+	cause := context.Cause(ctx)
+	if cause == nil || errors.Is(cause, errTimeout) {
 		return err
-	case errors.Is(cause, errTimeout):
-		return explain(err, "etcd at %s: %v", strings.Join(r.opts.etcd.Endpoints, ","), cause)
-	default:
-		return explain(err, "interrupted (%v)", cause)
 	}
+	return explain(err, "interrupted (%v)", cause)
 }
 
 // groupName names the group in messages.

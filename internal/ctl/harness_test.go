@@ -11,8 +11,8 @@ import (
 	"time"
 
 	"locksmith.dev/locksmith/internal/ctl"
-	"locksmith.dev/locksmith/internal/embedetcd"
 	"locksmith.dev/locksmith/internal/envflag"
+	"locksmith.dev/locksmith/internal/testkit/embedetcd"
 )
 
 const (

@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"locksmith.dev/locksmith/internal/embedetcd"
+	"locksmith.dev/locksmith/internal/testkit/embedetcd"
 )
 
 func TestStatusOfNewGroup(t *testing.T) {

@@ -10,8 +10,8 @@ import (
 	"github.com/godbus/dbus/v5"
 	clientv3 "go.etcd.io/etcd/client/v3"
 
-	"locksmith.dev/locksmith/internal/dbustest"
-	"locksmith.dev/locksmith/internal/embedetcd"
+	"locksmith.dev/locksmith/internal/testkit/dbustest"
+	"locksmith.dev/locksmith/internal/testkit/embedetcd"
 	"locksmith.dev/locksmith/semaphore"
 )
 

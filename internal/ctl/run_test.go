@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"locksmith.dev/locksmith/internal/ctl"
-	"locksmith.dev/locksmith/internal/embedetcd"
+	"locksmith.dev/locksmith/internal/testkit/embedetcd"
 )
 
 // Run is locksmithctl on the real host: it reads the process environment.

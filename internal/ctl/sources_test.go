@@ -4,8 +4,8 @@ import (
 	"strings"
 	"testing"
 
-	"locksmith.dev/locksmith/internal/embedetcd"
-	"locksmith.dev/locksmith/internal/testcerts"
+	"locksmith.dev/locksmith/internal/testkit/embedetcd"
+	"locksmith.dev/locksmith/internal/testkit/testcerts"
 )
 
 // authEtcd starts an etcd that requires a user name and password: root

@@ -4,8 +4,8 @@ import (
 	"strings"
 	"testing"
 
-	"locksmith.dev/locksmith/internal/embedetcd"
-	"locksmith.dev/locksmith/internal/testcerts"
+	"locksmith.dev/locksmith/internal/testkit/embedetcd"
+	"locksmith.dev/locksmith/internal/testkit/testcerts"
 )
 
 func TestTLSServerAuthWithCAOnly(t *testing.T) {

@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"locksmith.dev/locksmith/internal/clock"
-	"locksmith.dev/locksmith/semaphore"
+	"locksmith.dev/locksmith/semaphore/slot"
 	"locksmith.dev/locksmith/strategy"
 )
 
@@ -22,13 +22,13 @@ func (m *Machine) takeSlot(ctx context.Context, reason string) error {
 	}
 	group := m.cfg.Group
 	if group == "" {
-		group = semaphore.DefaultGroup
+		group = slot.DefaultGroup
 	}
 	m.enter(StateWaitingSlot, fmt.Sprintf("waiting for a reboot slot in group %q", group))
 	// AcquiredAt stays zero: the semaphore stamps it when the slot is
 	// taken, not when the wait began, or a node that waited longer than
 	// another's LockTTL would look stale the moment it got its slot.
-	h := semaphore.Holder{
+	h := slot.Holder{
 		ID:       m.cfg.MachineID,
 		Hostname: m.cfg.Hostname,
 		BootID:   m.cfg.BootID,
@@ -62,7 +62,7 @@ func (m *Machine) takeSlot(ctx context.Context, reason string) error {
 // age must use the same clock as the Machine.
 func (m *Machine) removeStale(ctx context.Context) {
 	b := backoff{initial: m.cfg.RetryInitial, max: m.cfg.RetryMax}
-	var st semaphore.State
+	var st slot.State
 	var err error
 	fresh := false // whether st is current
 	for ctx.Err() == nil {
@@ -76,7 +76,7 @@ func (m *Machine) removeStale(ctx context.Context) {
 		if err != nil && ctx.Err() == nil {
 			d := b.delay()
 			level := slog.LevelWarn
-			if errors.Is(err, semaphore.ErrNoStaleHolder) {
+			if errors.Is(err, slot.ErrNoStaleHolder) {
 				level = slog.LevelDebug // a holder left, or clocks disagree: look again later
 			}
 			m.log.Log(ctx, level, "stale-slot check failed; retrying", "error", err, "retry_in", d)
@@ -91,7 +91,7 @@ func (m *Machine) removeStale(ctx context.Context) {
 // waits until one is due or the semaphore changes. It returns the new state
 // and fresh true when the wait saw a change, fresh false when the caller
 // should read the semaphore again.
-func (m *Machine) staleStep(ctx context.Context, st semaphore.State) (semaphore.State, bool, error) {
+func (m *Machine) staleStep(ctx context.Context, st slot.State) (slot.State, bool, error) {
 	oldest, ok := oldestHolder(st, m.cfg.MachineID)
 	if _, mine := st.Holder(m.cfg.MachineID); mine || st.Free() > 0 || !ok {
 		st, err := m.d.Lock.WaitChange(ctx, st.Revision)
@@ -122,8 +122,8 @@ func (m *Machine) staleStep(ctx context.Context, st semaphore.State) (semaphore.
 
 // oldestHolder returns the holder of st, other than self, that took its
 // slot first among those that recorded when.
-func oldestHolder(st semaphore.State, self string) (semaphore.Holder, bool) {
-	var oldest semaphore.Holder
+func oldestHolder(st slot.State, self string) (slot.Holder, bool) {
+	var oldest slot.Holder
 	found := false
 	for _, h := range st.Holders {
 		if h.ID == self || h.AcquiredAt.IsZero() {

@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"locksmith.dev/locksmith/internal/clock"
-	"locksmith.dev/locksmith/semaphore"
+	"locksmith.dev/locksmith/semaphore/slot"
 	"locksmith.dev/locksmith/strategy"
 )
 
@@ -17,7 +17,7 @@ func (m *Machine) afterBoot(ctx context.Context) error {
 	if m.d.Lock == nil {
 		return nil
 	}
-	var st semaphore.State
+	var st slot.State
 	err := m.persist(ctx, "read the semaphore", func(ctx context.Context) (err error) {
 		st, err = m.d.Lock.Get(ctx)
 		return err
@@ -126,12 +126,12 @@ func (m *Machine) skipped(ctx context.Context, what string, err error, checked b
 	if m.cfg.Strategy == strategy.Off {
 		m.log.Error(fmt.Sprintf("strategy off: cannot %s, gave up after %s; if this machine holds a reboot slot, free it with: locksmithctl unlock %s",
 			what, OffRetryTimeout, m.cfg.MachineID), "error", err)
-		m.setSlot(slotNone, semaphore.Holder{}) // given up: no last try at stop
+		m.setSlot(slotNone, slot.Holder{}) // given up: no last try at stop
 		return nil
 	}
 	m.log.Warn(fmt.Sprintf("strategy %s: cannot %s; retrying in the background while the daemon goes on (if this machine holds a slot and it stays taken, free it with: locksmithctl unlock %s)",
 		m.cfg.Strategy, what, m.cfg.MachineID), "error", err)
-	m.setSlot(slotNone, semaphore.Holder{}) // the background owns it now
+	m.setSlot(slotNone, slot.Holder{}) // the background owns it now
 	m.background.Go(func() { m.settleLater(ctx, checked) })
 	return nil
 }

@@ -258,7 +258,7 @@ func silentEtcd(t *testing.T) *clientv3.Client {
 func TestStrategyRebootWithUnreachableEtcd(t *testing.T) {
 	n := newNode(t)
 	c := silentEtcd(t)
-	n.deps.Lock = daemon.EtcdLock{Semaphore: semaphore.New(c, n.cfg.Group), Client: c}
+	n.deps.Lock = semaphore.New(c, n.cfg.Group)
 	n.cfg.Strategy = strategy.Reboot
 	n.start()
 	n.advance(daemon.DefaultProbeTimeout)
@@ -377,7 +377,7 @@ func TestStrategyRebootWithoutLock(t *testing.T) {
 func TestEtcdLockRetriesReadingTheSemaphore(t *testing.T) {
 	n := newNode(t)
 	c := silentEtcd(t)
-	n.deps.Lock = daemon.EtcdLock{Semaphore: semaphore.New(c, n.cfg.Group), Client: c}
+	n.deps.Lock = semaphore.New(c, n.cfg.Group)
 	n.start()
 	n.advance(daemon.DefaultProbeTimeout)
 	e := n.rec.waitFor(t, "a retry", func(e daemon.Event) bool {

@@ -128,7 +128,7 @@ func TestWindowClosesDuringLoginDelay(t *testing.T) {
 	n := newNode(t)
 	n.cfg.Schedule = schedule(t, "Thu 12:00 3m")
 	n.cfg.LoginDelay = 5 * time.Minute
-	n.deps.Sessions = sessions{{ID: "3", User: "core", TTY: "pts/0", RemoteHost: "10.0.0.9", Class: "user", Remote: true}}
+	n.deps.Sessions = sessions{{User: "core", TTY: "pts/0", RemoteHost: "10.0.0.9"}}
 	n.upd.set(true, nil)
 	n.start()
 	e := n.rec.waitState(t, daemon.StateLoginDelay)

@@ -4,7 +4,7 @@ import (
 	"time"
 
 	"locksmith.dev/locksmith/internal/coordinator"
-	"locksmith.dev/locksmith/semaphore"
+	"locksmith.dev/locksmith/semaphore/slot"
 )
 
 // State is what a [Machine] is doing.
@@ -75,5 +75,5 @@ type Event struct {
 	// knows; Holder then has the slot's facts.
 	Holding bool
 	// Holder is the slot held; zero when Holding is false.
-	Holder semaphore.Holder
+	Holder slot.Holder
 }

@@ -17,9 +17,8 @@ import (
 
 	"locksmith.dev/locksmith/internal/clock"
 	"locksmith.dev/locksmith/internal/daemon"
-	"locksmith.dev/locksmith/internal/embedetcd"
-	"locksmith.dev/locksmith/internal/logind"
-	"locksmith.dev/locksmith/internal/testlog"
+	"locksmith.dev/locksmith/internal/testkit/embedetcd"
+	"locksmith.dev/locksmith/internal/testkit/testlog"
 	"locksmith.dev/locksmith/semaphore"
 	"locksmith.dev/locksmith/strategy"
 )
@@ -135,9 +134,9 @@ func (r *runner) Run(ctx context.Context, cmd string) error {
 	return r.fn(ctx, cmd)
 }
 
-type sessions []logind.Session
+type sessions []daemon.Session
 
-func (s sessions) InteractiveSessions(context.Context) ([]logind.Session, error) { return s, nil }
+func (s sessions) InteractiveSessions(context.Context) ([]daemon.Session, error) { return s, nil }
 
 // recorder collects what a machine reports.
 type recorder struct {
@@ -297,7 +296,7 @@ func newNode(t *testing.T) *node {
 		OnEvent:   n.rec.onEvent,
 	}
 	n.deps = daemon.Deps{
-		Lock:        daemon.EtcdLock{Semaphore: sem, Client: client},
+		Lock:        sem,
 		Updates:     n.upd,
 		Rebooter:    n.reb,
 		Runner:      n.run,
@@ -459,7 +458,7 @@ type outage struct {
 // cutEtcd makes the node's Lock an outage, down until restored.
 func (n *node) cutEtcd() *outage {
 	c := silentEtcd(n.t)
-	o := &outage{up: n.deps.Lock, down: daemon.EtcdLock{Semaphore: semaphore.New(c, n.cfg.Group), Client: c}}
+	o := &outage{up: n.deps.Lock, down: semaphore.New(c, n.cfg.Group)}
 	o.isDown.Store(true)
 	n.deps.Lock = o
 	return o

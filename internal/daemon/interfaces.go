@@ -4,26 +4,25 @@ import (
 	"context"
 	"time"
 
-	"locksmith.dev/locksmith/internal/logind"
-	"locksmith.dev/locksmith/semaphore"
+	"locksmith.dev/locksmith/semaphore/slot"
 )
 
-// Lock is the semaphore of the machine's reboot group. *semaphore.Semaphore
-// provides every method but WaitChange; [EtcdLock] adds it.
+// Lock is the semaphore of the machine's reboot group; *semaphore.Semaphore is one. Its errors
+// word themselves (an etcd timeout names the endpoints), so the machine shows them as they are.
 type Lock interface {
 	// Get reads the semaphore.
-	Get(ctx context.Context) (semaphore.State, error)
+	Get(ctx context.Context) (slot.State, error)
 	// Acquire blocks until h holds a slot; it returns nil at once if h.ID
 	// already holds one. An error means no slot was taken.
-	Acquire(ctx context.Context, h semaphore.Holder) error
-	// Release frees the slot of id; semaphore.ErrNotHolder if it holds none.
+	Acquire(ctx context.Context, h slot.Holder) error
+	// Release frees the slot of id; slot.ErrNotHolder if it holds none.
 	Release(ctx context.Context, id string) error
 	// RemoveStale removes one holder older than maxAge, recording by and
-	// reason, and returns it; semaphore.ErrNoStaleHolder if there is none.
-	RemoveStale(ctx context.Context, maxAge time.Duration, by, reason string) (semaphore.Holder, error)
+	// reason, and returns it; slot.ErrNoStaleHolder if there is none.
+	RemoveStale(ctx context.Context, maxAge time.Duration, by, reason string) (slot.Holder, error)
 	// WaitChange blocks until the semaphore's value is no longer the one
 	// at revision rev and returns the new state.
-	WaitChange(ctx context.Context, rev int64) (semaphore.State, error)
+	WaitChange(ctx context.Context, rev int64) (slot.State, error)
 }
 
 // UpdateSource says whether the host needs a reboot (update_engine, sentinel
@@ -46,7 +45,14 @@ type Rebooter interface {
 // Sessions lists the people logged in, to delay a reboot for them.
 type Sessions interface {
 	// InteractiveSessions returns the interactive sessions (nil if none).
-	InteractiveSessions(ctx context.Context) ([]logind.Session, error)
+	InteractiveSessions(ctx context.Context) ([]Session, error)
+}
+
+// Session is a person logged in, as far as the login delay names them in its log and status.
+type Session struct {
+	User       string // user name
+	TTY        string // terminal, e.g. "pts/0"; "" if none
+	RemoteHost string // host the user came from; "" if local or unknown
 }
 
 // Runner runs operator commands: post-reboot checks and the pre-reboot

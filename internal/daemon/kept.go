@@ -4,7 +4,7 @@ import (
 	"context"
 
 	"locksmith.dev/locksmith/internal/clock"
-	"locksmith.dev/locksmith/semaphore"
+	"locksmith.dev/locksmith/semaphore/slot"
 )
 
 // waitNeeded waits until the update source says a reboot is needed. While
@@ -43,7 +43,7 @@ func (m *Machine) waitNeeded(ctx context.Context) (string, error) {
 		}
 		m.log.Info("the reboot slot kept after the failed post-reboot checks is gone (locksmithctl unlock, or a peer's --lock-ttl); this machine holds none, and the rollout may go on", holderAttr(kept))
 		m.healthFailure = ""
-		m.setSlot(slotNone, semaphore.Holder{})
+		m.setSlot(slotNone, slot.Holder{})
 		if r.err == nil { // a reboot became needed at the same moment
 			return r.why, nil
 		}
@@ -58,9 +58,9 @@ func (m *Machine) waitNeeded(ctx context.Context) (string, error) {
 // reads (each bounded by ProbeTimeout) and watches are logged at debug
 // level and retried with back-off. It leaves the state of Run's goroutine
 // alone.
-func (m *Machine) keptSlotFreed(ctx context.Context, h semaphore.Holder) error {
+func (m *Machine) keptSlotFreed(ctx context.Context, h slot.Holder) error {
 	b := backoff{initial: m.cfg.RetryInitial, max: m.cfg.RetryMax}
-	var st semaphore.State
+	var st slot.State
 	get := func(ctx context.Context) (err error) {
 		st, err = m.d.Lock.Get(ctx)
 		return err

@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"locksmith.dev/locksmith/internal/clock"
-	"locksmith.dev/locksmith/semaphore"
+	"locksmith.dev/locksmith/semaphore/slot"
 	"locksmith.dev/locksmith/strategy"
 )
 
@@ -133,7 +133,7 @@ type Machine struct {
 	state           State
 	status          string
 	slot            slotKind
-	holder          semaphore.Holder
+	holder          slot.Holder
 	rebootRequested bool
 	loginDelayDone  bool
 	healthFailure   string // first line of why the post-reboot checks failed, while the slot is kept

@@ -5,7 +5,7 @@ import (
 	"fmt"
 
 	"locksmith.dev/locksmith/internal/clock"
-	"locksmith.dev/locksmith/semaphore"
+	"locksmith.dev/locksmith/semaphore/slot"
 )
 
 // settleLater runs, with strategy reboot, when the start-up work on the
@@ -35,7 +35,7 @@ func (m *Machine) settleLater(ctx context.Context, checked bool) {
 // settle makes one try of settleLater; nil means there is nothing left to
 // do. It sets *checked once the checks have passed.
 func (m *Machine) settle(ctx context.Context, checked *bool) error {
-	var st semaphore.State
+	var st slot.State
 	if err := m.probe(ctx, func(ctx context.Context) (err error) { st, err = m.d.Lock.Get(ctx); return err }); err != nil {
 		return err
 	}

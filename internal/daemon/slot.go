@@ -9,12 +9,12 @@ import (
 	"time"
 
 	"locksmith.dev/locksmith/internal/clock"
-	"locksmith.dev/locksmith/semaphore"
+	"locksmith.dev/locksmith/semaphore/slot"
 	"locksmith.dev/locksmith/strategy"
 )
 
 // holderAttr returns the facts of h for a log record.
-func holderAttr(h semaphore.Holder) slog.Attr {
+func holderAttr(h slot.Holder) slog.Attr {
 	attrs := []any{"id", h.ID}
 	if h.Hostname != "" {
 		attrs = append(attrs, "hostname", h.Hostname)
@@ -32,10 +32,10 @@ func holderAttr(h semaphore.Holder) slog.Attr {
 }
 
 // setSlot records the slot held (or slotNone) and reports the change.
-func (m *Machine) setSlot(kind slotKind, h semaphore.Holder) {
+func (m *Machine) setSlot(kind slotKind, h slot.Holder) {
 	m.slot, m.holder = kind, h
 	if kind == slotNone {
-		m.holder = semaphore.Holder{}
+		m.holder = slot.Holder{}
 	}
 	m.emit()
 }
@@ -61,19 +61,19 @@ func (m *Machine) releaseSlot(ctx context.Context, why string) error {
 	if err := m.giveBack(context.WithoutCancel(ctx), m.holder, why); err != nil {
 		return err
 	}
-	m.setSlot(slotNone, semaphore.Holder{})
+	m.setSlot(slotNone, slot.Holder{})
 	return nil
 }
 
 // giveBack releases this machine's slot h, under ctx bounded by
 // ProbeTimeout, and logs it with why. A slot that is already gone
-// (semaphore.ErrNotHolder, e.g. removed by an operator) counts as released.
+// (slot.ErrNotHolder, e.g. removed by an operator) counts as released.
 // It leaves the state of Run's goroutine alone, so that settleLater can use
 // it too.
-func (m *Machine) giveBack(ctx context.Context, h semaphore.Holder, why string) error {
+func (m *Machine) giveBack(ctx context.Context, h slot.Holder, why string) error {
 	err := m.probe(ctx, func(ctx context.Context) error { return m.d.Lock.Release(ctx, m.cfg.MachineID) })
 	switch {
-	case errors.Is(err, semaphore.ErrNotHolder):
+	case errors.Is(err, slot.ErrNotHolder):
 		m.log.Warn("the reboot slot was already gone", "why", why, holderAttr(h))
 	case err != nil:
 		return err
@@ -123,13 +123,13 @@ func (m *Machine) stillHolding(ctx context.Context) error {
 		attrs = append(attrs, "removed_by", r.By, "removal_reason", r.Reason)
 	}
 	m.log.Warn("the reboot slot was lost before the reboot; not rebooting, waiting for a slot again", attrs...)
-	m.setSlot(slotNone, semaphore.Holder{})
+	m.setSlot(slotNone, slot.Holder{})
 	return fmt.Errorf("%w before the reboot (slots held by: %s)", ErrSlotLost, now)
 }
 
 // lists reports whether st lists this machine's slot h: its id, with the
 // boot id recorded with it (when both sides know one).
-func (m *Machine) lists(st semaphore.State, h semaphore.Holder) bool {
+func (m *Machine) lists(st slot.State, h slot.Holder) bool {
 	now, ok := st.Holder(m.cfg.MachineID)
 	return ok && (now.BootID == h.BootID || now.BootID == "" || h.BootID == "")
 }

@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"locksmith.dev/locksmith/internal/daemon"
-	"locksmith.dev/locksmith/internal/testlog"
+	"locksmith.dev/locksmith/internal/testkit/testlog"
 	"locksmith.dev/locksmith/semaphore"
 )
 
@@ -112,7 +112,7 @@ func (n *node) peer(id string) *node {
 	n.t.Cleanup(func() { _ = p.sem.Close() })
 	p.upd, p.reb, p.rec, p.logs = newUpdates(false), newRebooter(), newRecorder(), &testlog.Lines{}
 	p.cfg.MachineID, p.cfg.Hostname, p.cfg.OnEvent = id, id, p.rec.onEvent
-	p.deps.Lock = daemon.EtcdLock{Semaphore: p.sem, Client: p.client}
+	p.deps.Lock = p.sem
 	p.deps.Updates, p.deps.Rebooter = p.upd, p.reb
 	p.deps.Notifier, p.deps.Coordinator = p.rec, p.rec
 	p.deps.Logger = slog.New(slog.NewTextHandler(p.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))

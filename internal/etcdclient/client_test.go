@@ -12,8 +12,8 @@ import (
 
 	clientv3 "go.etcd.io/etcd/client/v3"
 
-	"locksmith.dev/locksmith/internal/embedetcd"
-	"locksmith.dev/locksmith/internal/testcerts"
+	"locksmith.dev/locksmith/internal/testkit/embedetcd"
+	"locksmith.dev/locksmith/internal/testkit/testcerts"
 )
 
 func roundTrip(t *testing.T, c *clientv3.Client, timeout time.Duration) error {

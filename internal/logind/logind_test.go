@@ -9,8 +9,8 @@ import (
 
 	"github.com/godbus/dbus/v5"
 
-	"locksmith.dev/locksmith/internal/dbustest"
 	"locksmith.dev/locksmith/internal/logind"
+	"locksmith.dev/locksmith/internal/testkit/dbustest"
 )
 
 // setup serves a logind stand-in on a private bus and returns it with a

@@ -13,8 +13,8 @@ import (
 	clientv3 "go.etcd.io/etcd/client/v3"
 
 	"locksmith.dev/locksmith/internal/daemon"
-	"locksmith.dev/locksmith/internal/reqcount"
 	"locksmith.dev/locksmith/internal/sim/monitor"
+	"locksmith.dev/locksmith/internal/testkit/reqcount"
 	"locksmith.dev/locksmith/strategy"
 )
 

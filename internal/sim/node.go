@@ -57,7 +57,7 @@ func (n *node) runBoot(ctx context.Context, f *fleet, boot int) (time.Time, erro
 	defer cli.Close()
 	sem := semaphore.New(cli, n.group, semaphore.WithClock(f.clk.Now))
 	defer sem.Close()
-	var lock daemon.Lock = daemon.EtcdLock{Semaphore: sem, Client: cli}
+	var lock daemon.Lock = sem
 	if f.mode == ModeBaseline {
 		lock = pollingLock{Lock: lock, try: sem.TryAcquire, clock: f.clk, waiting: func(id string, waiting bool) {
 			if waiting {

@@ -9,8 +9,8 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"locksmith.dev/locksmith/internal/reqcount"
 	"locksmith.dev/locksmith/internal/sim/monitor"
+	"locksmith.dev/locksmith/internal/testkit/reqcount"
 )
 
 // Report is the result of a simulation. Its JSON form is one object with

@@ -17,8 +17,8 @@ import (
 
 	"github.com/spf13/pflag"
 
-	"locksmith.dev/locksmith/internal/embedetcd"
 	"locksmith.dev/locksmith/internal/etcdclient"
+	"locksmith.dev/locksmith/internal/testkit/embedetcd"
 )
 
 // Errors of a simulation that ran, to be tested with errors.Is. The report

@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"locksmith.dev/locksmith/internal/envflag"
-	"locksmith.dev/locksmith/internal/testcerts"
+	"locksmith.dev/locksmith/internal/testkit/testcerts"
 	"locksmith.dev/locksmith/strategy"
 )
 

@@ -74,7 +74,7 @@ func Main(ctx context.Context, args []string, lookup envflag.LookupFunc, stdout,
 	defer b.close()
 	notifySocket, _ := lookup("NOTIFY_SOCKET")
 	deps := daemon.Deps{
-		Lock:        daemon.EtcdLock{Semaphore: sem, Client: client},
+		Lock:        sem,
 		Logger:      log,
 		Notifier:    sdnotify.New(notifySocket),
 		Coordinator: coordinator.File{Path: s.CoordinatorFile, Strategy: string(s.Strategy)},

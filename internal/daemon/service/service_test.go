@@ -12,11 +12,11 @@ import (
 	"time"
 
 	"locksmith.dev/locksmith/internal/daemon/config"
-	"locksmith.dev/locksmith/internal/dbustest"
-	"locksmith.dev/locksmith/internal/embedetcd"
 	"locksmith.dev/locksmith/internal/envflag"
 	"locksmith.dev/locksmith/internal/logind"
 	"locksmith.dev/locksmith/internal/sentinel"
+	"locksmith.dev/locksmith/internal/testkit/dbustest"
+	"locksmith.dev/locksmith/internal/testkit/embedetcd"
 	"locksmith.dev/locksmith/semaphore"
 	"locksmith.dev/locksmith/updateengine"
 )

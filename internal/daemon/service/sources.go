@@ -120,10 +120,18 @@ func (l login) Reboot(ctx context.Context) error {
 }
 
 // InteractiveSessions lists the people logged in.
-func (l login) InteractiveSessions(ctx context.Context) ([]logind.Session, error) {
+func (l login) InteractiveSessions(ctx context.Context) ([]daemon.Session, error) {
 	conn, err := l.bus.get()
 	if err != nil {
 		return nil, err
 	}
-	return logind.New(conn).InteractiveSessions(ctx)
+	sessions, err := logind.New(conn).InteractiveSessions(ctx)
+	if err != nil {
+		return nil, err
+	}
+	people := make([]daemon.Session, len(sessions))
+	for i, s := range sessions {
+		people[i] = daemon.Session{User: s.User, TTY: s.TTY, RemoteHost: s.RemoteHost}
+	}
+	return people, nil
 }

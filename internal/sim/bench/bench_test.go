@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"locksmith.dev/locksmith/internal/sim"
-	"locksmith.dev/locksmith/internal/testbin"
+	"locksmith.dev/locksmith/internal/testkit/testbin"
 )
 
 func TestMain(m *testing.M) { testbin.Main(m) }

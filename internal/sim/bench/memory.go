@@ -15,8 +15,8 @@ import (
 
 	clientv3 "go.etcd.io/etcd/client/v3"
 
-	"locksmith.dev/locksmith/internal/embedetcd"
 	"locksmith.dev/locksmith/internal/etcdclient"
+	"locksmith.dev/locksmith/internal/testkit/embedetcd"
 	"locksmith.dev/locksmith/semaphore"
 )
 

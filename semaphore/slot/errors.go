@@ -1,4 +1,4 @@
-package semaphore
+package slot
 
 import (
 	"errors"
@@ -6,7 +6,7 @@ import (
 )
 
 // Sentinel errors, to be tested with errors.Is. The errors returned by the
-// package wrap them with the operation and the key.
+// semaphore package wrap them with the operation and the key.
 var (
 	// ErrFull is returned by TryAcquire when no slot is free for a
 	// newcomer: every slot is taken, Max is 0 (paused), or the free slots

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"locksmith.dev/locksmith/internal/testlog"
+	"locksmith.dev/locksmith/internal/testkit/testlog"
 )
 
 func TestWriteSplitsLinesAcrossWrites(t *testing.T) {

@@ -11,7 +11,7 @@ import (
 	"os/signal"
 	"syscall"
 
-	"locksmith.dev/locksmith/internal/etcdproc"
+	"locksmith.dev/locksmith/internal/testkit/etcdproc"
 )
 
 func main() {

@@ -18,7 +18,7 @@ import (
 	"go.uber.org/zap"
 
 	"locksmith.dev/locksmith/internal/etcdclient"
-	"locksmith.dev/locksmith/internal/testbin"
+	"locksmith.dev/locksmith/internal/testkit/testbin"
 )
 
 // Cluster is an etcd cluster of member processes on loopback.
@@ -39,7 +39,7 @@ type member struct {
 // clients, and stops it when the test ends.
 func StartCluster(tb testing.TB, n int) *Cluster {
 	tb.Helper()
-	c := &Cluster{tb: tb, bin: testbin.Build(tb, "locksmith.dev/locksmith/internal/etcdproc/cmd/etcd-member")}
+	c := &Cluster{tb: tb, bin: testbin.Build(tb, "locksmith.dev/locksmith/internal/testkit/etcdproc/cmd/etcd-member")}
 	base := tb.TempDir()
 	addrs := freeAddrs(tb, 2*n)
 	var peers []string

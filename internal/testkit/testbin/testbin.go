@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 )
@@ -97,4 +98,19 @@ func Run(tb testing.TB, bin string, env []string, args ...string) Result {
 		tb.Fatalf("run %s %q: %v", bin, args, err)
 	}
 	return Result{Stdout: stdout.String(), Stderr: stderr.String(), Code: cmd.ProcessState.ExitCode()}
+}
+
+// Deps returns the import paths that the packages pkgs link, their own included, as `go list
+// -deps` prints them (without test files). A failure of go list fails the test.
+func Deps(tb testing.TB, pkgs ...string) []string {
+	tb.Helper()
+	out, err := exec.Command(goTool(), append([]string{"list", "-deps"}, pkgs...)...).Output()
+	if err != nil {
+		var stderr []byte
+		if exitErr, ok := errors.AsType[*exec.ExitError](err); ok {
+			stderr = exitErr.Stderr
+		}
+		tb.Fatalf("go list -deps %q: %v\n%s", pkgs, err, stderr)
+	}
+	return strings.Fields(string(out))
 }

@@ -12,9 +12,9 @@ import (
 
 	"github.com/godbus/dbus/v5"
 
-	"locksmith.dev/locksmith/internal/dbustest"
 	"locksmith.dev/locksmith/internal/logind"
-	"locksmith.dev/locksmith/internal/testbin"
+	"locksmith.dev/locksmith/internal/testkit/dbustest"
+	"locksmith.dev/locksmith/internal/testkit/testbin"
 	"locksmith.dev/locksmith/updateengine"
 )
 
@@ -228,7 +228,7 @@ func TestRunHarnessUsage(t *testing.T) {
 
 func TestHarnessProgram(t *testing.T) {
 	dbustest.RequireDaemon(t)
-	bin := testbin.Build(t, "locksmith.dev/locksmith/internal/dbustest/cmd/dbus-harness")
+	bin := testbin.Build(t, "locksmith.dev/locksmith/internal/testkit/dbustest/cmd/dbus-harness")
 	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
 	defer cancel()
 

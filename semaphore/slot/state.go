@@ -1,4 +1,4 @@
-package semaphore
+package slot
 
 import (
 	"slices"
@@ -16,7 +16,7 @@ type Holder struct {
 	Reason     string    // why the slot was taken, e.g. "reboot" or "locksmithctl lock"
 }
 
-// Removal records the removal of a stale holder by RemoveStale.
+// Removal records the removal of a stale holder (semaphore.RemoveStale).
 type Removal struct {
 	Holder Holder    // the removed holder, with the facts it had
 	By     string    // who removed it, as given to RemoveStale
@@ -49,21 +49,21 @@ func (s State) Holder(id string) (Holder, bool) {
 	return s.Holders[i], true
 }
 
-// withHolder returns a copy of s with h added; h.ID must not be a holder.
-func (s State) withHolder(h Holder) State {
+// With returns a copy of s with h added; h.ID must not be a holder.
+func (s State) With(h Holder) State {
 	i, _ := slices.BinarySearchFunc(s.Holders, h.ID, compareID)
 	s.Holders = slices.Insert(slices.Clone(s.Holders), i, h)
 	return s
 }
 
-// withoutHolder returns a copy of s without the holder id.
-func (s State) withoutHolder(id string) State {
+// Without returns a copy of s without the holder id.
+func (s State) Without(id string) State {
 	s.Holders = slices.DeleteFunc(slices.Clone(s.Holders), func(h Holder) bool { return h.ID == id })
 	return s
 }
 
-// clone returns a copy of s that shares no memory with s.
-func (s State) clone() State {
+// Clone returns a copy of s that shares no memory with s.
+func (s State) Clone() State {
 	s.Holders = slices.Clone(s.Holders)
 	if s.LastRemoval != nil {
 		r := *s.LastRemoval

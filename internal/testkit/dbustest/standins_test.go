@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"locksmith.dev/locksmith/internal/dbustest"
 	"locksmith.dev/locksmith/internal/logind"
+	"locksmith.dev/locksmith/internal/testkit/dbustest"
 	"locksmith.dev/locksmith/updateengine"
 )
 

@@ -13,7 +13,7 @@ import (
 
 	"github.com/godbus/dbus/v5"
 
-	"locksmith.dev/locksmith/internal/dbustest"
+	"locksmith.dev/locksmith/internal/testkit/dbustest"
 )
 
 func TestStartBus(t *testing.T) {

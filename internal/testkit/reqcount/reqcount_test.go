@@ -7,8 +7,8 @@ import (
 
 	clientv3 "go.etcd.io/etcd/client/v3"
 
-	"locksmith.dev/locksmith/internal/embedetcd"
 	"locksmith.dev/locksmith/internal/etcdclient"
+	"locksmith.dev/locksmith/internal/testkit/embedetcd"
 )
 
 func TestCountsUnaryCallsAndStreamMessages(t *testing.T) {

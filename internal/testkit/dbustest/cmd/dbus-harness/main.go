@@ -56,7 +56,7 @@ import (
 	"os/signal"
 	"syscall"
 
-	"locksmith.dev/locksmith/internal/dbustest"
+	"locksmith.dev/locksmith/internal/testkit/dbustest"
 )
 
 func main() {

@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"locksmith.dev/locksmith/internal/testbin"
+	"locksmith.dev/locksmith/internal/testkit/testbin"
 )
 
 func TestMain(m *testing.M) { testbin.Main(m) }

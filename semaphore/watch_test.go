@@ -1,0 +1,76 @@
+package semaphore
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestWaitChangeReturnsTheNextState(t *testing.T) {
+	_, c := etcdT(t)
+	s := heldT(t, c, "a")
+	st, err := s.Get(ctxT(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	changed := make(chan State, 1)
+	go func() {
+		next, err := s.WaitChange(ctxT(t), st.Revision)
+		if err != nil {
+			t.Error(err)
+		}
+		changed <- next
+	}()
+	if err := s.Release(ctxT(t), "a"); err != nil {
+		t.Fatal(err)
+	}
+	if next := waitFor(t, changed); len(next.Holders) != 0 || next.Revision <= st.Revision {
+		t.Fatalf("WaitChange returned %+v, want no holders after revision %d", next, st.Revision)
+	}
+	// A change since rev is returned at once.
+	next, err := s.WaitChange(ctxT(t), st.Revision)
+	if err != nil || len(next.Holders) != 0 {
+		t.Fatalf("WaitChange after a past change: %+v, %v", next, err)
+	}
+}
+
+func TestWaitChangeEndsWithItsContext(t *testing.T) {
+	_, c := etcdT(t)
+	s := heldT(t, c, "a")
+	st, err := s.Get(ctxT(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	stop := errors.New("stopped by the test")
+	ctx, cancel := context.WithCancelCause(ctxT(t))
+	done := make(chan error, 1)
+	go func() {
+		_, err := s.WaitChange(ctx, st.Revision)
+		done <- err
+	}()
+	cancel(stop)
+	if err := waitFor(t, done); !errors.Is(err, stop) {
+		t.Fatalf("WaitChange after the context ended: %v, want its cause", err)
+	}
+}
+
+// An operation whose context's deadline passed names the endpoints and the cause, and still
+// matches both; a context cancelled for another reason is left as it is.
+func TestTimeoutNamesTheEndpoints(t *testing.T) {
+	_, c := etcdT(t)
+	s := newT(t, c, DefaultGroup)
+	ctx, cancel := context.WithDeadline(ctxT(t), time.Now().Add(-time.Second))
+	defer cancel()
+	_, err := s.Get(ctx)
+	want := "etcd at " + strings.Join(c.Endpoints(), ",") + ": context deadline exceeded (get " + s.Key()
+	if err == nil || !strings.HasPrefix(err.Error(), want) || !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Get after the deadline: %v, want it to start with %q", err, want)
+	}
+	ctx, cancel = context.WithCancel(ctxT(t))
+	cancel()
+	if err := s.Release(ctx, "a"); err == nil || strings.Contains(err.Error(), "etcd at") {
+		t.Fatalf("Release under a cancelled context: %v, want the plain error", err)
+	}
+}
