@@ -63,7 +63,7 @@ type Runner interface {
 	Run(ctx context.Context, command string) error
 }
 
-// Notifier sends sd_notify messages; *sdnotify.Notifier is one. Status
+// Notifier sends sd_notify messages; sdnotify.Notifier is one. Status
 // texts may hold several lines (a failed command's output): the Notifier
 // must send each as one line, since sd_notify assignments are separated by
 // newlines.

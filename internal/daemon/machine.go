@@ -105,8 +105,22 @@ type Deps struct {
 	Coordinator Coordinator
 }
 
-// ErrInvalidConfig is wrapped by the errors of [New].
+// ErrInvalidConfig is wrapped by the errors of [New] and [Config.Validate].
 var ErrInvalidConfig = errors.New("invalid daemon configuration")
+
+// FieldError is an invalid field of a [Config], as [Config.Validate] reports it. It wraps
+// ErrInvalidConfig.
+type FieldError struct {
+	// Field is the name of the Config field, e.g. "LockTTL".
+	Field string
+	// Problem says what is wrong, e.g. "must not be negative".
+	Problem string
+}
+
+func (e *FieldError) Error() string { return e.Field + ": " + e.Problem }
+
+// Unwrap returns ErrInvalidConfig.
+func (e *FieldError) Unwrap() error { return ErrInvalidConfig }
 
 // slotKind says why the machine holds a slot, which decides when it gives
 // it back.
@@ -141,9 +155,12 @@ type Machine struct {
 }
 
 // New checks cfg and deps and returns a Machine. It returns an error
-// wrapping [ErrInvalidConfig] if a required field or collaborator is
-// missing or a duration is negative.
+// wrapping [ErrInvalidConfig] if cfg is invalid (see [Config.Validate]), if
+// the machine or boot id is missing, or if a required collaborator is.
 func New(cfg Config, deps Deps) (*Machine, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
 	if err := check(cfg, deps); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInvalidConfig, err)
 	}
@@ -169,34 +186,41 @@ func New(cfg Config, deps Deps) (*Machine, error) {
 	}, nil
 }
 
-func check(cfg Config, d Deps) error {
-	switch cfg.Strategy {
-	case strategy.EtcdLock:
-		if d.Lock == nil {
-			return errors.New("strategy etcd-lock needs a Lock")
-		}
-	case strategy.Reboot, strategy.Off:
+// Validate reports the first invalid setting of c as a *[FieldError]: an unknown strategy, or a
+// negative duration. The host's identity (MachineID, BootID) is checked by New. locksmithd's
+// configuration calls it, and names the flag of the field.
+func (c Config) Validate() error {
+	switch c.Strategy {
+	case strategy.EtcdLock, strategy.Reboot, strategy.Off:
 	default:
-		return fmt.Errorf("unknown strategy %q", cfg.Strategy)
+		return &FieldError{"Strategy", fmt.Sprintf("unknown strategy %q", c.Strategy)}
+	}
+	for _, d := range []struct {
+		field string
+		v     time.Duration
+	}{
+		{"PostRebootTimeout", c.PostRebootTimeout}, {"LoginDelay", c.LoginDelay},
+		{"LockTTL", c.LockTTL}, {"RebootTimeout", c.RebootTimeout},
+		{"ProbeTimeout", c.ProbeTimeout}, {"RetryInitial", c.RetryInitial},
+		{"RetryMax", c.RetryMax}, {"WatchdogInterval", c.WatchdogInterval},
+	} {
+		if d.v < 0 {
+			return &FieldError{d.field, "must not be negative"}
+		}
+	}
+	return nil
+}
+
+// check checks what Validate leaves: the identity and the collaborators.
+func check(cfg Config, d Deps) error {
+	if cfg.Strategy == strategy.EtcdLock && d.Lock == nil {
+		return errors.New("strategy etcd-lock needs a Lock")
 	}
 	if cfg.Strategy != strategy.Off && (d.Updates == nil || d.Rebooter == nil) {
 		return fmt.Errorf("strategy %s needs an UpdateSource and a Rebooter", cfg.Strategy)
 	}
 	if cfg.MachineID == "" || cfg.BootID == "" {
 		return errors.New("machine id and boot id are required")
-	}
-	for _, d := range []struct {
-		name string
-		v    time.Duration
-	}{
-		{"post-reboot timeout", cfg.PostRebootTimeout}, {"login delay", cfg.LoginDelay},
-		{"lock TTL", cfg.LockTTL}, {"reboot timeout", cfg.RebootTimeout},
-		{"probe timeout", cfg.ProbeTimeout}, {"retry initial", cfg.RetryInitial},
-		{"retry max", cfg.RetryMax}, {"watchdog interval", cfg.WatchdogInterval},
-	} {
-		if d.v < 0 {
-			return fmt.Errorf("negative %s %s", d.name, d.v)
-		}
 	}
 	return nil
 }

@@ -63,3 +63,27 @@ func TestWatchdog(t *testing.T) {
 	n.rec.waitNote(t, "WATCHDOG=1")
 	n.rec.waitNote(t, "READY=1")
 }
+
+// Validate names the field, so that locksmithd's configuration can name its flag.
+func TestValidateNamesTheField(t *testing.T) {
+	tests := []struct {
+		field string
+		mod   func(*daemon.Config)
+	}{
+		{"Strategy", func(c *daemon.Config) { c.Strategy = "sometimes" }},
+		{"LockTTL", func(c *daemon.Config) { c.LockTTL = -time.Second }},
+		{"RetryMax", func(c *daemon.Config) { c.RetryMax = -time.Second }},
+		{"WatchdogInterval", func(c *daemon.Config) { c.WatchdogInterval = -time.Second }},
+	}
+	for _, tt := range tests {
+		cfg := daemon.Config{Strategy: strategy.Reboot}
+		tt.mod(&cfg)
+		fe, ok := errors.AsType[*daemon.FieldError](cfg.Validate())
+		if !ok || fe.Field != tt.field || !errors.Is(fe, daemon.ErrInvalidConfig) {
+			t.Errorf("Validate with a bad %s = %v, want a FieldError naming it", tt.field, fe)
+		}
+	}
+	if err := (daemon.Config{Strategy: strategy.Off}).Validate(); err != nil {
+		t.Errorf("Validate of a valid config: %v", err)
+	}
+}

@@ -50,28 +50,32 @@ const DefaultDBusAddress = "unix:path=/var/run/dbus/system_bus_socket"
 
 // Settings is the validated configuration of locksmithd.
 type Settings struct {
-	Strategy          strategy.Strategy
-	Schedule          strategy.Schedule // windows in their time zone; empty means always open
-	Etcd              etcdclient.Config
-	Group             string
-	PostRebootChecks  []string
-	PostRebootTimeout time.Duration
-	Sentinels         []string // absolute paths
-	UpdateEngine      bool
-	PreRebootCommand  string
-	LoginDelay        time.Duration
-	LockTTL           time.Duration
-	RebootTimeout     time.Duration
-	RetryInitial      time.Duration // first back-off after a failed attempt
-	RetryMax          time.Duration // longest back-off
-	DBusAddress       string
-	MachineIDFile     string
-	BootIDFile        string
-	CoordinatorFile   string
-	LogLevel          slog.Level
+	// Config is the state machine's configuration, but for what the host tells at start and
+	// locksmithd's main fills in: MachineID, BootID, Hostname and WatchdogInterval.
+	daemon.Config
+	Etcd            etcdclient.Config
+	Sentinels       []string // absolute paths
+	UpdateEngine    bool
+	DBusAddress     string
+	MachineIDFile   string
+	BootIDFile      string
+	CoordinatorFile string
+	LogLevel        slog.Level
 	// Warnings are about settings that work but should change (deprecated
 	// flags), for the log.
 	Warnings []string
+}
+
+// flagOf names the flag of each daemon.Config field that a flag sets, for the errors of
+// daemon.Config.Validate.
+var flagOf = map[string]string{
+	"Strategy":          "reboot-strategy",
+	"PostRebootTimeout": "post-reboot-timeout",
+	"LoginDelay":        "login-delay",
+	"LockTTL":           "lock-ttl",
+	"RebootTimeout":     "reboot-timeout",
+	"RetryInitial":      "retry-initial",
+	"RetryMax":          "retry-max",
 }
 
 // env maps the flags to variables.
@@ -168,13 +172,15 @@ func (f *flags) settings(p source) (Settings, error) {
 	if err := s.Etcd.CheckFiles(); err != nil {
 		return Settings{}, p.etcd(err)
 	}
-	for _, name := range []string{"post-reboot-timeout", "login-delay", "lock-ttl"} {
-		if d, _ := p.fs.GetDuration(name); d < 0 {
-			return Settings{}, p.invalid(name, errors.New("must not be negative"))
+	if err := s.Config.Validate(); err != nil {
+		if fe, ok := errors.AsType[*daemon.FieldError](err); ok && flagOf[fe.Field] != "" {
+			return Settings{}, p.invalid(flagOf[fe.Field], errors.New(fe.Problem))
 		}
+		return Settings{}, fmt.Errorf("%w: %w", ErrInvalid, err)
 	}
+	// The machine reads 0 as its default; on the command line, 0 would be a mistake.
 	for _, name := range []string{"reboot-timeout", "retry-initial", "retry-max"} {
-		if d, _ := p.fs.GetDuration(name); d <= 0 {
+		if d, _ := p.fs.GetDuration(name); d == 0 {
 			return Settings{}, p.invalid(name, errors.New("must be positive"))
 		}
 	}

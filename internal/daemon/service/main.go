@@ -35,7 +35,9 @@ func ExitCode(err error) int {
 }
 
 // Main runs locksmithd with the command line args (without the program
-// name) and the environment lookup finds (os.LookupEnv in main): it reads
+// name) and the environment lookup finds (os.LookupEnv in main; systemd's
+// NOTIFY_SOCKET, WATCHDOG_USEC and WATCHDOG_PID are read by go-systemd from
+// the process environment): it reads
 // and validates the configuration, then runs the state machine until ctx
 // ends (SIGTERM) or, with strategy off, until the start-up work is done.
 // Usage goes to stdout, logs to stderr.
@@ -56,7 +58,7 @@ func Main(ctx context.Context, args []string, lookup envflag.LookupFunc, stdout,
 	for _, w := range s.Warnings {
 		log.Warn(w)
 	}
-	cfg, err := machineConfig(s, lookup)
+	cfg, err := machineConfig(s)
 	if err != nil {
 		return err
 	}
@@ -72,11 +74,10 @@ func Main(ctx context.Context, args []string, lookup envflag.LookupFunc, stdout,
 	defer sem.Close()
 	b := &bus{address: s.DBusAddress}
 	defer b.close()
-	notifySocket, _ := lookup("NOTIFY_SOCKET")
 	deps := daemon.Deps{
 		Lock:        sem,
 		Logger:      log,
-		Notifier:    sdnotify.New(notifySocket),
+		Notifier:    sdnotify.Notifier{},
 		Coordinator: coordinator.File{Path: s.CoordinatorFile, Strategy: string(s.Strategy)},
 	}
 	if s.Strategy != strategy.Off {
@@ -92,41 +93,22 @@ func Main(ctx context.Context, args []string, lookup envflag.LookupFunc, stdout,
 	return m.Run(ctx)
 }
 
-// machineConfig builds the state machine's configuration from s and the
-// host's identity files.
-func machineConfig(s config.Settings, lookup envflag.LookupFunc) (daemon.Config, error) {
-	machineID, err := hostid.ReadMachineID(s.MachineIDFile)
-	if err != nil {
+// machineConfig completes the state machine's configuration in s with the host's identity files,
+// its name and the systemd watchdog.
+func machineConfig(s config.Settings) (daemon.Config, error) {
+	cfg := s.Config
+	var err error
+	if cfg.MachineID, err = hostid.ReadMachineID(s.MachineIDFile); err != nil {
 		return daemon.Config{}, fmt.Errorf("%w: --machine-id-file: %w", config.ErrInvalid, err)
 	}
-	bootID, err := hostid.ReadBootID(s.BootIDFile)
-	if err != nil {
+	if cfg.BootID, err = hostid.ReadBootID(s.BootIDFile); err != nil {
 		return daemon.Config{}, fmt.Errorf("%w: --boot-id-file: %w", config.ErrInvalid, err)
 	}
-	usec, _ := lookup("WATCHDOG_USEC")
-	pid, _ := lookup("WATCHDOG_PID")
-	watchdog, err := sdnotify.WatchdogInterval(usec, pid, os.Getpid())
-	if err != nil {
+	if cfg.WatchdogInterval, err = sdnotify.WatchdogInterval(); err != nil {
 		return daemon.Config{}, fmt.Errorf("%w: %w", config.ErrInvalid, err)
 	}
-	hostname, _ := os.Hostname()
-	return daemon.Config{
-		Strategy:          s.Strategy,
-		Schedule:          s.Schedule,
-		Group:             s.Group,
-		MachineID:         machineID,
-		BootID:            bootID,
-		Hostname:          hostname,
-		PostRebootChecks:  s.PostRebootChecks,
-		PostRebootTimeout: s.PostRebootTimeout,
-		PreRebootCommand:  s.PreRebootCommand,
-		LoginDelay:        s.LoginDelay,
-		LockTTL:           s.LockTTL,
-		RebootTimeout:     s.RebootTimeout,
-		RetryInitial:      s.RetryInitial,
-		RetryMax:          s.RetryMax,
-		WatchdogInterval:  watchdog,
-	}, nil
+	cfg.Hostname, _ = os.Hostname()
+	return cfg, nil
 }
 
 // updateSource combines update_engine and the sentinel files as

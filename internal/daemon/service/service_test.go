@@ -164,6 +164,8 @@ func TestMainInvalid(t *testing.T) {
 		"bad watchdog":    {"LOCKSMITHD_MACHINE_ID_FILE": id, "LOCKSMITHD_BOOT_ID_FILE": id, "WATCHDOG_USEC": "often"},
 	} {
 		t.Run(name, func(t *testing.T) {
+			// systemd's own variables are read by go-systemd from the process environment.
+			t.Setenv("WATCHDOG_USEC", vars["WATCHDOG_USEC"])
 			var out bytes.Buffer
 			err := Main(t.Context(), nil, envflag.MapLookup(vars), &out, &out)
 			if ExitCode(err) != 2 {
