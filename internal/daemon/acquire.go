@@ -37,7 +37,7 @@ func (m *Machine) takeSlot(ctx context.Context, reason string) error {
 	actx, cancel := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	if m.cfg.LockTTL > 0 {
-		wg.Go(func() { m.removeStale(actx) })
+		wg.Go(func() { m.env.removeStale(actx) })
 	}
 	err := m.d.Lock.Acquire(actx, h)
 	cancel()
@@ -59,19 +59,20 @@ func (m *Machine) takeSlot(ctx context.Context, reason string) error {
 // moment the oldest holder turns stale and on changes of the semaphore,
 // never polling. Errors are logged and retried with back-off; so is a
 // RemoveStale that finds no stale holder after all. The Lock's notion of
-// age must use the same clock as the Machine.
-func (m *Machine) removeStale(ctx context.Context) {
-	b := backoff{initial: m.cfg.RetryInitial, max: m.cfg.RetryMax}
+// age must use the same clock as the Machine. It is a method of env: Run's
+// state is out of its reach.
+func (e *env) removeStale(ctx context.Context) {
+	b := backoff{initial: e.cfg.RetryInitial, max: e.cfg.RetryMax}
 	var st slot.State
 	var err error
 	fresh := false // whether st is current
 	for ctx.Err() == nil {
 		if !fresh {
-			st, err = m.d.Lock.Get(ctx)
+			st, err = e.d.Lock.Get(ctx)
 		}
 		fresh = false
 		if err == nil {
-			st, fresh, err = m.staleStep(ctx, st)
+			st, fresh, err = e.staleStep(ctx, st)
 		}
 		if err != nil && ctx.Err() == nil {
 			d := b.delay()
@@ -79,8 +80,8 @@ func (m *Machine) removeStale(ctx context.Context) {
 			if errors.Is(err, slot.ErrNoStaleHolder) {
 				level = slog.LevelDebug // a holder left, or clocks disagree: look again later
 			}
-			m.log.Log(ctx, level, "stale-slot check failed; retrying", "error", err, "retry_in", d)
-			if clock.Sleep(ctx, m.clock, d) != nil {
+			e.log.Log(ctx, level, "stale-slot check failed; retrying", "error", err, "retry_in", d)
+			if clock.Sleep(ctx, e.clock, d) != nil {
 				return
 			}
 		}
@@ -91,17 +92,17 @@ func (m *Machine) removeStale(ctx context.Context) {
 // waits until one is due or the semaphore changes. It returns the new state
 // and fresh true when the wait saw a change, fresh false when the caller
 // should read the semaphore again.
-func (m *Machine) staleStep(ctx context.Context, st slot.State) (slot.State, bool, error) {
-	oldest, ok := oldestHolder(st, m.cfg.MachineID)
-	if _, mine := st.Holder(m.cfg.MachineID); mine || st.Free() > 0 || !ok {
-		st, err := m.d.Lock.WaitChange(ctx, st.Revision)
+func (e *env) staleStep(ctx context.Context, st slot.State) (slot.State, bool, error) {
+	oldest, ok := oldestHolder(st, e.cfg.MachineID)
+	if _, mine := st.Holder(e.cfg.MachineID); mine || st.Free() > 0 || !ok {
+		st, err := e.d.Lock.WaitChange(ctx, st.Revision)
 		return st, err == nil, err
 	}
 	// RemoveStale wants an age above the TTL, hence the nanosecond.
-	if due := oldest.AcquiredAt.Add(m.cfg.LockTTL + time.Nanosecond).Sub(m.clock.Now()); due > 0 {
-		wctx, cancel := clock.WithTimeout(ctx, m.clock, due)
+	if due := oldest.AcquiredAt.Add(e.cfg.LockTTL + time.Nanosecond).Sub(e.clock.Now()); due > 0 {
+		wctx, cancel := clock.WithTimeout(ctx, e.clock, due)
 		defer cancel()
-		next, err := m.d.Lock.WaitChange(wctx, st.Revision)
+		next, err := e.d.Lock.WaitChange(wctx, st.Revision)
 		if err == nil {
 			return next, true, nil
 		}
@@ -110,13 +111,13 @@ func (m *Machine) staleStep(ctx context.Context, st slot.State) (slot.State, boo
 		}
 		// The oldest holder has turned stale: fall through.
 	}
-	reason := fmt.Sprintf("held longer than the lock TTL %s while %s waited for a slot", m.cfg.LockTTL, m.cfg.MachineID)
-	removed, err := m.d.Lock.RemoveStale(ctx, m.cfg.LockTTL, m.cfg.MachineID, reason)
+	reason := fmt.Sprintf("held longer than the lock TTL %s while %s waited for a slot", e.cfg.LockTTL, e.cfg.MachineID)
+	removed, err := e.d.Lock.RemoveStale(ctx, e.cfg.LockTTL, e.cfg.MachineID, reason)
 	if err != nil {
 		return st, false, fmt.Errorf("remove a stale slot holder: %w", err)
 	}
-	age := m.clock.Now().Sub(removed.AcquiredAt).Round(time.Second)
-	m.log.Warn("removed a stale reboot slot holder", holderAttr(removed), "age", age, "lock_ttl", m.cfg.LockTTL)
+	age := e.clock.Now().Sub(removed.AcquiredAt).Round(time.Second)
+	e.log.Warn("removed a stale reboot slot holder", holderAttr(removed), "age", age, "lock_ttl", e.cfg.LockTTL)
 	return st, false, nil
 }
 

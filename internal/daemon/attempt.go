@@ -61,7 +61,7 @@ func (m *Machine) attempt(ctx context.Context) error {
 		if errors.Is(err, ErrSlotLost) {
 			continue
 		}
-		m.release(ctx, err.Error())
+		m.releaseUnused(ctx, err.Error())
 		return err
 	}
 }

@@ -35,9 +35,8 @@ func (m *Machine) afterBoot(ctx context.Context) error {
 		m.setSlot(slotForReboot, h)
 		return nil
 	case h.BootID == m.cfg.BootID:
-		m.log.Info("this machine holds a slot taken in this boot; strategy "+string(m.cfg.Strategy)+" does not use it", holderAttr(h))
-		m.setSlot(slotForReboot, h)
-		return m.releaseAfterBoot(ctx, "strategy "+string(m.cfg.Strategy)+" does not use the slot")
+		m.log.Info("this machine holds a slot taken in this boot; its strategy does not use it", "strategy", m.cfg.Strategy, holderAttr(h))
+		return m.releaseAtStart(ctx, h, "strategy "+string(m.cfg.Strategy)+" does not use the slot")
 	}
 	m.log.Info("this machine rebooted while holding a slot; running the post-reboot checks before releasing it", holderAttr(h))
 	m.setSlot(slotKept, h)
@@ -45,29 +44,38 @@ func (m *Machine) afterBoot(ctx context.Context) error {
 		if ctx.Err() != nil {
 			return context.Cause(ctx)
 		}
-		msg := m.keepMessage(err)
-		m.log.Error(msg, holderAttr(h))
+		m.keptAfterFailedChecks(err, h)
 		m.healthFailure, _, _ = strings.Cut(err.Error(), "\n")
-		m.enter(StateHealthFailed, msg)
+		m.enter(StateHealthFailed, m.keepMessage(err))
 		return nil
 	}
-	m.setSlot(slotForReboot, h)
-	return m.releaseAfterBoot(ctx, "post-reboot checks passed")
+	return m.releaseAtStart(ctx, h, "post-reboot checks passed")
 }
 
 // keepMessage says that the post-reboot checks failed with err and that
-// the slot is kept.
-func (m *Machine) keepMessage(err error) string {
-	return fmt.Sprintf("post-reboot checks failed: %v; KEEPING the reboot slot so that the rollout halts (fix this node, then run: locksmithctl unlock %s)", err, m.cfg.MachineID)
+// the slot is kept, for the status.
+func (e *env) keepMessage(err error) string {
+	return fmt.Sprintf("post-reboot checks failed: %v; KEEPING the reboot slot so that the rollout halts (fix this node, then run: locksmithctl unlock %s)", err, e.cfg.MachineID)
 }
 
-// releaseAfterBoot releases the slot found at start, with the retries of
-// persist.
-func (m *Machine) releaseAfterBoot(ctx context.Context, why string) error {
-	err := m.persist(ctx, "release the reboot slot", func(ctx context.Context) error { return m.releaseSlot(ctx, why) })
+// keptAfterFailedChecks logs that the post-reboot checks failed with err and that the slot h is
+// kept.
+func (e *env) keptAfterFailedChecks(err error, h slot.Holder) {
+	e.log.Error("post-reboot checks failed; KEEPING the reboot slot so that the rollout halts (fix this node, then run the unlock command)",
+		"error", err, "unlock", "locksmithctl unlock "+e.cfg.MachineID, holderAttr(h))
+}
+
+// releaseAtStart releases the slot h found at start, with the retries of persist, and records
+// that the machine holds none. If the release does not succeed, skipped decides what follows.
+func (m *Machine) releaseAtStart(ctx context.Context, h slot.Holder, why string) error {
+	m.setSlot(slotForReboot, h)
+	err := m.persist(ctx, "release the reboot slot", func(ctx context.Context) error {
+		return m.releaseSlot(context.WithoutCancel(ctx), h, why)
+	})
 	if err != nil {
 		return m.skipped(ctx, "release the reboot slot", err, true)
 	}
+	m.setSlot(slotNone, slot.Holder{})
 	return nil
 }
 
@@ -81,7 +89,7 @@ const OffRetryTimeout = 5 * time.Minute
 // with strategy etcd-lock until it succeeds or ctx ends (the daemon cannot
 // go on without etcd), with strategy off until OffRetryTimeout has passed
 // (the last try starts then at the latest). With strategy reboot it tries
-// once: the retries run in the background (see settleLater).
+// once: the retries run in the background (see env.releaseInBackground).
 func (m *Machine) persist(ctx context.Context, what string, op func(context.Context) error) error {
 	b := backoff{initial: m.cfg.RetryInitial, max: m.cfg.RetryMax}
 	deadline := m.clock.Now().Add(OffRetryTimeout)
@@ -98,7 +106,7 @@ func (m *Machine) persist(ctx context.Context, what string, op func(context.Cont
 			}
 			d = min(d, left)
 		}
-		m.log.Warn("cannot "+what+"; retrying", "error", err, "retry_in", d)
+		m.log.Warn("cannot reach etcd at start; retrying", "step", what, "error", err, "retry_in", d)
 		m.enter(StateStarting, fmt.Sprintf("cannot %s, retrying in %s: %v", what, d, err))
 		if err := clock.Sleep(ctx, m.clock, d); err != nil {
 			return err
@@ -107,8 +115,8 @@ func (m *Machine) persist(ctx context.Context, what string, op func(context.Cont
 }
 
 // probe runs op with a context bounded by ProbeTimeout.
-func (m *Machine) probe(ctx context.Context, op func(context.Context) error) error {
-	pctx, cancel := clock.WithTimeout(ctx, m.clock, m.cfg.ProbeTimeout)
+func (e *env) probe(ctx context.Context, op func(context.Context) error) error {
+	pctx, cancel := clock.WithTimeout(ctx, e.clock, e.cfg.ProbeTimeout)
 	defer cancel()
 	return op(pctx)
 }
@@ -117,21 +125,22 @@ func (m *Machine) probe(ctx context.Context, op func(context.Context) error) err
 // reboot and off; etcd-lock retries until ctx ends): ctx's end is
 // returned; otherwise the machine goes on. Strategy off gives up with an
 // error in the log naming the command that frees the slot; strategy reboot
-// warns and hands the work over to settleLater, checked telling whether the
+// warns and hands the work over to env.releaseInBackground, checked telling whether the
 // post-reboot checks have passed already.
 func (m *Machine) skipped(ctx context.Context, what string, err error, checked bool) error {
 	if ctx.Err() != nil {
 		return context.Cause(ctx)
 	}
+	unlock := "locksmithctl unlock " + m.cfg.MachineID
 	if m.cfg.Strategy == strategy.Off {
-		m.log.Error(fmt.Sprintf("strategy off: cannot %s, gave up after %s; if this machine holds a reboot slot, free it with: locksmithctl unlock %s",
-			what, OffRetryTimeout, m.cfg.MachineID), "error", err)
+		m.log.Error("strategy off: cannot reach etcd at start; gave up (if this machine holds a reboot slot, free it with the unlock command)",
+			"step", what, "gave_up_after", OffRetryTimeout, "unlock", unlock, "error", err)
 		m.setSlot(slotNone, slot.Holder{}) // given up: no last try at stop
 		return nil
 	}
-	m.log.Warn(fmt.Sprintf("strategy %s: cannot %s; retrying in the background while the daemon goes on (if this machine holds a slot and it stays taken, free it with: locksmithctl unlock %s)",
-		m.cfg.Strategy, what, m.cfg.MachineID), "error", err)
+	m.log.Warn("strategy reboot: cannot reach etcd at start; retrying in the background while the daemon goes on (if this machine holds a slot and it stays taken, free it with the unlock command)",
+		"step", what, "unlock", unlock, "error", err)
 	m.setSlot(slotNone, slot.Holder{}) // the background owns it now
-	m.background.Go(func() { m.settleLater(ctx, checked) })
+	m.background.Go(func() { m.releaseInBackground(ctx, checked) })
 	return nil
 }

@@ -263,7 +263,7 @@ func TestStrategyRebootWithUnreachableEtcd(t *testing.T) {
 	n.start()
 	n.advance(daemon.DefaultProbeTimeout)
 	n.rec.waitState(t, daemon.StateIdle)
-	n.logged("level=WARN", "strategy reboot: cannot check etcd for a slot held by this machine", "locksmithctl unlock m1")
+	n.logged("level=WARN", "strategy reboot: cannot reach etcd at start", `step="check etcd for a slot held by this machine"`, `unlock="locksmithctl unlock m1"`)
 	n.upd.set(true, nil)
 	n.rebootCalled()
 }
@@ -286,7 +286,7 @@ func TestStrategyRebootReleasesInTheBackground(t *testing.T) {
 	etcd.isDown.Store(false)
 	n.advance(2 * daemon.DefaultRetryInitial)
 	n.waitHolders("the slot released", func(hs []semaphore.Holder) bool { return len(hs) == 0 })
-	n.logged("level=WARN", "strategy reboot: cannot check etcd for a slot held by this machine", "retrying in the background")
+	n.logged("level=WARN", "strategy reboot: cannot reach etcd at start", `step="check etcd for a slot held by this machine"`, "retrying in the background")
 	n.logged("level=DEBUG", "still cannot", "retry_in=20s")
 	n.logged("level=INFO", "released the reboot slot", "holder.id=m1")
 	if cmd := <-n.run.calls; cmd != "health" {
@@ -331,7 +331,7 @@ func TestStrategyOffGivesUpLoudly(t *testing.T) {
 	if got := n.clk.Now().Sub(epoch); got != 5*time.Minute {
 		t.Fatalf("gave up after %s, want 5m", got)
 	}
-	n.logged("level=ERROR", "strategy off: cannot check etcd for a slot held by this machine", "locksmithctl unlock m1")
+	n.logged("level=ERROR", "strategy off: cannot reach etcd at start; gave up", `step="check etcd for a slot held by this machine"`, `unlock="locksmithctl unlock m1"`)
 	n.holds("m1", "boot-0")
 }
 
@@ -348,7 +348,7 @@ func TestStrategyOffGivesUpTheRelease(t *testing.T) {
 	if err := n.wait(); err != nil {
 		t.Fatal(err)
 	}
-	n.logged("level=ERROR", "strategy off: cannot release the reboot slot, gave up after 5m0s", "locksmithctl unlock m1")
+	n.logged("level=ERROR", "strategy off: cannot reach etcd at start; gave up", `step="release the reboot slot"`, "gave_up_after=5m0s", `unlock="locksmithctl unlock m1"`)
 	if logs := n.logs.String(); strings.Contains(logs, "shutting down before the reboot was requested") {
 		t.Fatalf("the shutdown tried the release again:\n%s", logs)
 	}

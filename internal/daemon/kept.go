@@ -23,13 +23,14 @@ func (m *Machine) waitNeeded(ctx context.Context) (string, error) {
 		err error
 	}
 	needed := make(chan result, 1)
+	updates := m.d.Updates // the goroutines below get only what they use
 	go func() {
-		why, err := m.d.Updates.WaitRebootNeeded(wctx)
+		why, err := updates.WaitRebootNeeded(wctx)
 		needed <- result{why, err}
 	}()
 	freed := make(chan error, 1)
 	kept := m.holder
-	go func() { freed <- m.keptSlotFreed(wctx, kept) }()
+	go func() { freed <- m.env.keptSlotFreed(wctx, kept) }()
 	select {
 	case r := <-needed:
 		cancel()
@@ -56,32 +57,32 @@ func (m *Machine) waitNeeded(ctx context.Context) (string, error) {
 // after failed post-reboot checks, and returns nil; or until ctx ends, and
 // returns its cause. It watches the semaphore's key, never polling; failed
 // reads (each bounded by ProbeTimeout) and watches are logged at debug
-// level and retried with back-off. It leaves the state of Run's goroutine
-// alone.
-func (m *Machine) keptSlotFreed(ctx context.Context, h slot.Holder) error {
-	b := backoff{initial: m.cfg.RetryInitial, max: m.cfg.RetryMax}
+// level and retried with back-off. It is a method of env: Run's state is
+// out of its reach.
+func (e *env) keptSlotFreed(ctx context.Context, h slot.Holder) error {
+	b := backoff{initial: e.cfg.RetryInitial, max: e.cfg.RetryMax}
 	var st slot.State
 	get := func(ctx context.Context) (err error) {
-		st, err = m.d.Lock.Get(ctx)
+		st, err = e.d.Lock.Get(ctx)
 		return err
 	}
-	err := m.probe(ctx, get)
+	err := e.probe(ctx, get)
 	for {
 		if err == nil {
-			if !m.lists(st, h) {
+			if !e.lists(st, h) {
 				return nil
 			}
-			st, err = m.d.Lock.WaitChange(ctx, st.Revision)
+			st, err = e.d.Lock.WaitChange(ctx, st.Revision)
 			continue
 		}
 		if ctx.Err() != nil {
 			return context.Cause(ctx)
 		}
 		d := b.delay()
-		m.log.Debug("cannot watch the kept reboot slot; retrying", "error", err, "retry_in", d)
-		if err := clock.Sleep(ctx, m.clock, d); err != nil {
+		e.log.Debug("cannot watch the kept reboot slot; retrying", "error", err, "retry_in", d)
+		if err := clock.Sleep(ctx, e.clock, d); err != nil {
 			return err
 		}
-		err = m.probe(ctx, get)
+		err = e.probe(ctx, get)
 	}
 }

@@ -132,18 +132,27 @@ const (
 	slotKept               // from before the reboot, kept because the checks failed: released only when they pass
 )
 
-// Machine is the state machine of one node. Make it with [New]; call Run
-// once.
-type Machine struct {
+// env is what every goroutine of a [Machine] may use: its configuration and collaborators, set
+// by New and never changed. The goroutines that run beside Run's (the watchdog, the stale-slot
+// remover, the watch of a kept slot, the background release of strategy reboot) are methods of
+// env, so they cannot reach Run's state: they tell Run's goroutine what they found only by
+// returning it.
+type env struct {
 	cfg   Config
 	d     Deps
 	clock clock.Clock
 	log   *slog.Logger
-	ran   atomic.Bool
-	// background runs settleLater, which uses only cfg, d, clock and log.
+}
+
+// Machine is the state machine of one node. Make it with [New]; call Run
+// once.
+type Machine struct {
+	*env
+	ran atomic.Bool
+	// background runs env.releaseInBackground.
 	background sync.WaitGroup
 
-	// Fields below are used by Run's goroutine only.
+	// Fields below are Run's state, used by Run's goroutine only.
 	state           State
 	status          string
 	slot            slotKind
@@ -178,10 +187,7 @@ func New(cfg Config, deps Deps) (*Machine, error) {
 		deps.Logger = slog.New(slog.DiscardHandler)
 	}
 	return &Machine{
-		cfg:   cfg,
-		d:     deps,
-		clock: deps.Clock,
-		log:   deps.Logger,
+		env:   &env{cfg: cfg, d: deps, clock: deps.Clock, log: deps.Logger},
 		retry: backoff{initial: cfg.RetryInitial, max: cfg.RetryMax},
 	}, nil
 }
@@ -273,7 +279,7 @@ func (m *Machine) loop(ctx context.Context) {
 // stop releases a slot taken for a reboot that was not requested, with a
 // fresh bounded context since ctx has ended, and says goodbye.
 func (m *Machine) stop(ctx context.Context) {
-	m.release(ctx, "shutting down before the reboot was requested")
+	m.releaseUnused(ctx, "shutting down before the reboot was requested")
 	status := "stopped"
 	switch {
 	case m.rebootRequested:
@@ -287,16 +293,16 @@ func (m *Machine) stop(ctx context.Context) {
 
 // startWatchdog sends WATCHDOG=1 every WatchdogInterval until the returned
 // function is called.
-func (m *Machine) startWatchdog() (stop func()) {
-	if m.cfg.WatchdogInterval <= 0 || m.d.Notifier == nil {
+func (e *env) startWatchdog() (stop func()) {
+	if e.cfg.WatchdogInterval <= 0 || e.d.Notifier == nil {
 		return func() {}
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		for clock.Sleep(ctx, m.clock, m.cfg.WatchdogInterval) == nil {
-			m.notify(Notifier.Watchdog)
+		for clock.Sleep(ctx, e.clock, e.cfg.WatchdogInterval) == nil {
+			e.notify(Notifier.Watchdog)
 		}
 	}()
 	return func() {

@@ -43,11 +43,11 @@ func (m *Machine) emit() {
 
 // notify sends an sd_notify message with send; a failure is logged at
 // debug level only, as sd_notify is advisory.
-func (m *Machine) notify(send func(Notifier) error) {
-	if m.d.Notifier == nil {
+func (e *env) notify(send func(Notifier) error) {
+	if e.d.Notifier == nil {
 		return
 	}
-	if err := send(m.d.Notifier); err != nil {
-		m.log.Debug("sd_notify failed", "error", err)
+	if err := send(e.d.Notifier); err != nil {
+		e.log.Debug("sd_notify failed", "error", err)
 	}
 }

@@ -40,45 +40,40 @@ func (m *Machine) setSlot(kind slotKind, h slot.Holder) {
 	m.emit()
 }
 
-// release gives back a slot taken for a reboot that has not been requested;
-// other slots (none, kept, or one whose reboot was requested) stay. It uses
-// a context bounded by ProbeTimeout and detached from ctx's cancellation, so
-// it also works at shutdown. A failure is logged; the slot is then still
-// considered held, and the next attempt or the shutdown tries again.
-func (m *Machine) release(ctx context.Context, why string) {
+// The slot is given back to the Lock by one function, env.releaseSlot, which any goroutine may
+// call. Run's goroutine calls it at two moments: releaseAtStart (boot.go), for the slot found
+// at start, and releaseUnused, after a failed attempt and at stop. Strategy reboot's start-up
+// release that etcd did not answer goes on in env.releaseInBackground (background.go).
+
+// releaseUnused gives back a slot taken for a reboot that has not been requested: after a failed
+// attempt, and at stop. Other slots (none, kept, or one whose reboot was requested) stay. The
+// release is detached from ctx's cancellation, so it also works at shutdown. A failure is
+// logged; the slot is then still considered held, and the next attempt or the shutdown tries
+// again.
+func (m *Machine) releaseUnused(ctx context.Context, why string) {
 	if m.slot != slotForReboot || m.rebootRequested {
 		return
 	}
-	if err := m.releaseSlot(ctx, why); err != nil {
+	if err := m.releaseSlot(context.WithoutCancel(ctx), m.holder, why); err != nil {
 		m.log.Error("cannot release the reboot slot; it stays taken until a later try succeeds or an operator runs locksmithctl unlock",
 			"error", err, "why", why, holderAttr(m.holder))
-	}
-}
-
-// releaseSlot releases this machine's slot with a context detached from
-// ctx's cancellation (see giveBack) and records that it holds none.
-func (m *Machine) releaseSlot(ctx context.Context, why string) error {
-	if err := m.giveBack(context.WithoutCancel(ctx), m.holder, why); err != nil {
-		return err
+		return
 	}
 	m.setSlot(slotNone, slot.Holder{})
-	return nil
 }
 
-// giveBack releases this machine's slot h, under ctx bounded by
-// ProbeTimeout, and logs it with why. A slot that is already gone
-// (slot.ErrNotHolder, e.g. removed by an operator) counts as released.
-// It leaves the state of Run's goroutine alone, so that settleLater can use
-// it too.
-func (m *Machine) giveBack(ctx context.Context, h slot.Holder, why string) error {
-	err := m.probe(ctx, func(ctx context.Context) error { return m.d.Lock.Release(ctx, m.cfg.MachineID) })
+// releaseSlot releases this machine's slot h, under ctx bounded by ProbeTimeout, and logs it
+// with why. A slot that is already gone (slot.ErrNotHolder, e.g. removed by an operator) counts
+// as released. It touches none of Run's state: the caller records the outcome.
+func (e *env) releaseSlot(ctx context.Context, h slot.Holder, why string) error {
+	err := e.probe(ctx, func(ctx context.Context) error { return e.d.Lock.Release(ctx, e.cfg.MachineID) })
 	switch {
 	case errors.Is(err, slot.ErrNotHolder):
-		m.log.Warn("the reboot slot was already gone", "why", why, holderAttr(h))
+		e.log.Warn("the reboot slot was already gone", "why", why, holderAttr(h))
 	case err != nil:
 		return err
 	default:
-		m.log.Info("released the reboot slot", "why", why, holderAttr(h))
+		e.log.Info("released the reboot slot", "why", why, holderAttr(h))
 	}
 	return nil
 }
@@ -129,7 +124,7 @@ func (m *Machine) stillHolding(ctx context.Context) error {
 
 // lists reports whether st lists this machine's slot h: its id, with the
 // boot id recorded with it (when both sides know one).
-func (m *Machine) lists(st slot.State, h slot.Holder) bool {
-	now, ok := st.Holder(m.cfg.MachineID)
+func (e *env) lists(st slot.State, h slot.Holder) bool {
+	now, ok := st.Holder(e.cfg.MachineID)
 	return ok && (now.BootID == h.BootID || now.BootID == "" || h.BootID == "")
 }
