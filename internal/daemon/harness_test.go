@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"go.uber.org/goleak"
+
 	clientv3 "go.etcd.io/etcd/client/v3"
 
 	"locksmith.dev/locksmith/internal/clock"
@@ -43,8 +45,16 @@ func run(m *testing.M) int {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	defer etcd.Close()
-	return m.Run()
+	code := m.Run()
+	etcd.Close()
+	if code == 0 {
+		// Every Machine's goroutines end with its Run, the etcd server's with Close.
+		if err := goleak.Find(); err != nil {
+			fmt.Fprintln(os.Stderr, "goroutines left behind by the tests:", err)
+			return 1
+		}
+	}
+	return code
 }
 
 // groups makes the group of each node unique, also across -count runs.
