@@ -119,3 +119,15 @@ func (s *Semaphore) isClosed() bool {
 func wctx(ctx context.Context) (context.Context, context.CancelFunc) {
 	return context.WithTimeout(context.WithoutCancel(ctx), writeTimeout)
 }
+
+// Last returns the last state this Semaphore saw in etcd, by any of its calls, without asking
+// etcd, and false before its first request or when that value was corrupt. It may be stale: it
+// is for metrics and displays, never for a decision.
+func (s *Semaphore) Last() (State, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.cached == nil || s.cached.corrupt != nil || s.cached.state.Revision == 0 {
+		return State{}, false
+	}
+	return s.cached.state.Clone(), true
+}

@@ -74,3 +74,17 @@ func TestTimeoutNamesTheEndpoints(t *testing.T) {
 		t.Fatalf("Release under a cancelled context: %v, want the plain error", err)
 	}
 }
+
+func TestLastIsWhatWasSeen(t *testing.T) {
+	_, c := etcdT(t)
+	s := newT(t, c, DefaultGroup)
+	if _, ok := s.Last(); ok {
+		t.Fatal("Last before any request reported a state")
+	}
+	if err := s.TryAcquire(ctxT(t), Holder{ID: "a"}); err != nil {
+		t.Fatal(err)
+	}
+	if st, ok := s.Last(); !ok || len(st.Holders) != 1 || st.Holders[0].ID != "a" {
+		t.Fatalf("Last after TryAcquire = %+v, %v; want holder a", st, ok)
+	}
+}
