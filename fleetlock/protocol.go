@@ -73,7 +73,9 @@ func (e *Error) Error() string {
 var ErrSemaphoreFull = errors.New("fleetlock: semaphore full")
 
 // Is reports whether target is ErrSemaphoreFull and e is of that kind.
-func (e *Error) Is(target error) bool { return target == ErrSemaphoreFull && e.Kind == KindSemaphoreFull }
+func (e *Error) Is(target error) bool {
+	return target == ErrSemaphoreFull && e.Kind == KindSemaphoreFull
+}
 
 // failf returns an *Error with a formatted value.
 func failf(status int, kind, format string, args ...any) *Error {
