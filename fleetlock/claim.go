@@ -44,6 +44,23 @@ func (c *claim) end() bool {
 	return first
 }
 
+// takeOver runs try, which asks etcd whether the client holds its slot (or takes one), while
+// nobody else may end the claim; when try succeeds the claim is the client's, and over. gone
+// reports a claim that had ended already: try did not run, and the slot (if any) is being given
+// back or was left to the client.
+func (c *claim) takeOver(try func() error) (taken, gone bool, err error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.over {
+		return false, true, nil
+	}
+	if err := try(); err != nil {
+		return false, false, err
+	}
+	c.over = true
+	return true, false, nil
+}
+
 // come records that the client came back, without blocking.
 func (c *claim) come() {
 	select {
@@ -99,10 +116,10 @@ func (s *Server) runClaim(ctx context.Context, c *claim, sem *semaphore.Semaphor
 				return
 			}
 			acquired = nil
+			restart() // the claim timeout runs again from the admission
 			close(c.admitted)
 			s.log.Info("FleetLock: a waiting client was admitted into a slot; its next pre-reboot takes it",
 				"group", c.key.group, "id", c.key.id, "claim_timeout", s.cfg.ClaimTimeout)
-			restart()
 		case <-timer.C():
 			if !c.end() {
 				return // taken over or withdrawn meanwhile

@@ -131,3 +131,28 @@ func body(id, group string) string {
 
 // proto is the protocol header.
 var proto = map[string]string{fleetlock.HeaderProtocol: "true"}
+
+// until waits, watching every key of locksmith's, until ok reports true; after patience it fails
+// the test with what says.
+func (r *rig) until(ok func() bool, says func() string) {
+	r.t.Helper()
+	ctx := r.ctx()
+	for {
+		resp, err := r.etcd.Get(ctx, "coreos.com/updateengine/rebootlock/", clientv3.WithPrefix(), clientv3.WithCountOnly())
+		if err != nil {
+			r.t.Fatalf("%s: %v", says(), err)
+		}
+		if ok() {
+			return
+		}
+		wctx, cancel := context.WithCancel(ctx)
+		w := r.etcd.Watch(wctx, "coreos.com/updateengine/rebootlock/", clientv3.WithPrefix(), clientv3.WithRev(resp.Header.Revision+1))
+		select {
+		case <-w:
+		case <-ctx.Done():
+			cancel()
+			r.t.Fatal(says())
+		}
+		cancel()
+	}
+}

@@ -141,23 +141,36 @@ func (s *Server) preReboot(ctx context.Context, w http.ResponseWriter, r *http.R
 	deadline := s.clock.NewTimer(wait)
 	defer deadline.Stop()
 	for {
+		// Whatever the claim's state, etcd decides: a holder gets 200, a client in the queue is
+		// refused by the queue's guard, and a claim cannot expire while etcd is asked.
+		var err error
 		c := s.claimOf(key)
-		if c != nil && c.isAdmitted() && !c.end() {
-			c = nil // ended meanwhile: expired, or withdrawn
+		if c == nil {
+			err = sem.TryAcquire(ctx, h)
+		} else {
+			taken, gone, e := c.takeOver(func() error { return sem.TryAcquire(ctx, h) })
+			if gone {
+				select {
+				case <-c.ended:
+					continue
+				case <-ctx.Done():
+					return failf(http.StatusServiceUnavailable, KindInternal, "request ended: %v", context.Cause(ctx))
+				}
+			}
+			if taken {
+				c.cancel()
+			}
+			err = e
 		}
-		if c == nil || c.isAdmitted() {
-			err := sem.TryAcquire(ctx, h)
-			if c != nil {
-				c.cancel() // taken over; if the slot is gone after all, a new claim follows
-			}
-			switch {
-			case err == nil:
-				s.log.Info("FleetLock: a client holds a reboot slot", "group", p.Group, "id", p.ID)
-				writeOK(w, "slot held")
-				return nil
-			case !errors.Is(err, semaphore.ErrFull):
-				return s.semaphoreError(p, err)
-			}
+		switch {
+		case err == nil:
+			s.log.Info("FleetLock: a client holds a reboot slot", "group", p.Group, "id", p.ID)
+			writeOK(w, "slot held")
+			return nil
+		case !errors.Is(err, semaphore.ErrFull):
+			return s.semaphoreError(p, err)
+		}
+		if c == nil {
 			if c = s.startClaim(key, sem, h); c == nil {
 				return failf(http.StatusServiceUnavailable, KindInternal, "the server is shutting down")
 			}
@@ -263,7 +276,7 @@ func (s *Server) startClaim(key claimKey, sem *semaphore.Semaphore, h semaphore.
 	if s.ctx.Err() != nil {
 		return nil
 	}
-	if c := s.waiting[key]; c != nil && !c.isAdmitted() {
+	if c := s.waiting[key]; c != nil {
 		return c
 	}
 	ctx, cancel := context.WithCancel(s.ctx)
