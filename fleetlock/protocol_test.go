@@ -114,6 +114,9 @@ func TestOwnedRecursiveLocks(t *testing.T) {
 		}
 	}
 	waitHolders(t, r, "b") // b kept its place in the queue
+	if _, _, err := r.logs.Wait(r.ctx(), 0, "was admitted into a slot", "id=b"); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := b.TryLock(r.ctx(), 0); err != nil {
 		t.Fatalf("pre-reboot of b once admitted: %v", err)
 	}

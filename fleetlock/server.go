@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"maps"
 	"net/http"
-	"slices"
 	"sync"
 	"time"
 
@@ -145,9 +144,14 @@ func (s *Server) preReboot(ctx context.Context, w http.ResponseWriter, r *http.R
 		// refused by the queue's guard, and a claim cannot expire while etcd is asked.
 		var err error
 		c := s.claimOf(key)
-		if c == nil {
+		switch {
+		case c == nil:
 			err = sem.TryAcquire(ctx, h)
-		} else {
+		case !c.isAdmitted():
+			// Still queued: the queue's guard would refuse it; etcd is not asked. (A claim
+			// admitted an instant ago says so on the client's next request.)
+			err = semaphore.ErrFull
+		default:
 			taken, gone, e := c.takeOver(func() error { return sem.TryAcquire(ctx, h) })
 			if gone {
 				select {
@@ -177,7 +181,7 @@ func (s *Server) preReboot(ctx context.Context, w http.ResponseWriter, r *http.R
 		}
 		c.come()
 		if wait <= 0 {
-			return s.full(ctx, sem, p)
+			return s.full(sem, p)
 		}
 		select {
 		case <-c.admitted:
@@ -186,7 +190,7 @@ func (s *Server) preReboot(ctx context.Context, w http.ResponseWriter, r *http.R
 				return s.semaphoreError(p, err)
 			}
 		case <-deadline.C():
-			return s.full(ctx, sem, p)
+			return s.full(sem, p)
 		case <-ctx.Done():
 			return failf(http.StatusServiceUnavailable, KindInternal, "request ended: %v", context.Cause(ctx))
 		}
@@ -217,19 +221,15 @@ func (s *Server) steadyState(ctx context.Context, w http.ResponseWriter, _ *http
 	return nil
 }
 
-// full answers that no slot is free, with the client's place in the queue.
-func (s *Server) full(ctx context.Context, sem *semaphore.Semaphore, p ClientParams) *Error {
-	place := ""
-	if ids, err := sem.Waiters(ctx); err == nil {
-		if i := slices.Index(ids, p.ID); i >= 0 {
-			place = fmt.Sprintf("; place %d of %d in the queue, kept for %s after each request", i+1, len(ids), s.cfg.ClaimTimeout)
-		}
-	}
+// full answers that no slot is free and that the client keeps its place in the queue. It asks
+// etcd nothing: a polling client's refusals cost etcd no request.
+func (s *Server) full(sem *semaphore.Semaphore, p ClientParams) *Error {
 	taken := ""
 	if st, ok := sem.Last(); ok {
-		taken = fmt.Sprintf(" (%d of %d slots taken)", len(st.Holders), st.Max)
+		taken = fmt.Sprintf(" (%d of %d slots taken when last seen)", len(st.Holders), st.Max)
 	}
-	return failf(http.StatusConflict, KindSemaphoreFull, "no free reboot slot in group %q%s%s", p.Group, taken, place)
+	return failf(http.StatusConflict, KindSemaphoreFull, "no free reboot slot in group %q%s; this client has a place in the queue, kept for %s after each request",
+		p.Group, taken, s.cfg.ClaimTimeout)
 }
 
 // semaphoreError words an error of the semaphore for the client: a corrupt value is the

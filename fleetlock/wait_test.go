@@ -79,7 +79,9 @@ func TestSharedFIFO(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Zincati was admitted while away; its next poll finds the slot its own.
-	waitHolders(t, r, "zincati")
+	if _, _, err := r.logs.Wait(r.ctx(), 0, "was admitted into a slot", "id=zincati"); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := r.client("zincati", "default").TryLock(r.ctx(), 0); err != nil {
 		t.Fatalf("pre-reboot after the admission: %v", err)
 	}
