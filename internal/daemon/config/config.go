@@ -54,6 +54,7 @@ type Settings struct {
 	// locksmithd's main fills in: MachineID, BootID, Hostname and WatchdogInterval.
 	daemon.Config
 	Etcd            etcdclient.Config
+	FleetLock       FleetLock // with a URL, the slot comes from a FleetLock server, not etcd
 	Sentinels       []string // absolute paths
 	UpdateEngine    bool
 	DBusAddress     string
@@ -102,6 +103,7 @@ func (f *flags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.windows, "reboot-windows", "", `reboot windows in the extended form "[days ]HH:MM length; ...", e.g. "Mon-Fri 04:00 1h; Sat,Sun 02:00 4h" (instead of --reboot-window-start/--reboot-window-length)`)
 	fs.StringVar(&f.timezone, "timezone", "", `time zone of the reboot windows: an IANA name such as "Europe/Berlin", "UTC", or "Local" (the host's zone, the default)`)
 	f.etcd.RegisterFlags(fs)
+	f.s.FleetLock.register(fs)
 	fs.StringVar(&f.s.Group, "group", "", "reboot group: nodes of a group share one semaphore (empty: the default group)")
 	fs.StringArrayVar(&f.s.PostRebootChecks, "post-reboot-check", nil, "shell command that must exit 0 after a reboot before the slot is released; repeat for several (the environment gives one)")
 	fs.DurationVar(&f.s.PostRebootTimeout, "post-reboot-timeout", 30*time.Minute, "how long failing post-reboot checks are retried; after that the slot is kept and the rollout halts (0: run them once)")
@@ -171,6 +173,9 @@ func (f *flags) settings(p source) (Settings, error) {
 	}
 	if err := s.Etcd.CheckFiles(); err != nil {
 		return Settings{}, p.etcd(err)
+	}
+	if err := s.FleetLock.validate(p, s); err != nil {
+		return Settings{}, err
 	}
 	if err := s.Config.Validate(); err != nil {
 		if fe, ok := errors.AsType[*daemon.FieldError](err); ok && flagOf[fe.Field] != "" {

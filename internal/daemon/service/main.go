@@ -6,8 +6,11 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"os"
+	"time"
 
+	"locksmith.dev/locksmith/fleetlock"
 	"locksmith.dev/locksmith/internal/coordinator"
 	"locksmith.dev/locksmith/internal/daemon"
 	"locksmith.dev/locksmith/internal/daemon/config"
@@ -62,20 +65,20 @@ func Main(ctx context.Context, args []string, lookup envflag.LookupFunc, stdout,
 	if err != nil {
 		return err
 	}
-	for _, w := range s.Etcd.Warnings() {
-		log.Warn("etcd settings: " + w)
+	if s.FleetLock.URL == "" {
+		for _, w := range s.Etcd.Warnings() {
+			log.Warn("etcd settings should change", "warning", w)
+		}
 	}
-	client, err := etcdclient.New(s.Etcd)
+	lock, closeLock, err := newLock(s, cfg.MachineID)
 	if err != nil {
-		return fmt.Errorf("%w: %w", config.ErrInvalid, err)
+		return err
 	}
-	defer client.Close()
-	sem := semaphore.New(client, s.Group)
-	defer sem.Close()
+	defer closeLock()
 	b := &bus{address: s.DBusAddress}
 	defer b.close()
 	deps := daemon.Deps{
-		Lock:        sem,
+		Lock:        lock,
 		Logger:      log,
 		Notifier:    sdnotify.Notifier{},
 		Coordinator: coordinator.File{Path: s.CoordinatorFile, Strategy: string(s.Strategy)},
@@ -88,7 +91,11 @@ func Main(ctx context.Context, args []string, lookup envflag.LookupFunc, stdout,
 	if err != nil {
 		return err
 	}
-	log.Info("locksmithd starting", "strategy", s.Strategy, "group", s.Group, "windows", s.Schedule.String(),
+	backend := "etcd"
+	if s.FleetLock.URL != "" {
+		backend = "FleetLock at " + s.FleetLock.URL
+	}
+	log.Info("locksmithd starting", "strategy", s.Strategy, "slots_from", backend, "group", s.Group, "windows", s.Schedule.String(),
 		"time_zone", s.Schedule.Location().String(), "machine_id", cfg.MachineID, "boot_id", cfg.BootID)
 	return m.Run(ctx)
 }
@@ -109,6 +116,27 @@ func machineConfig(s config.Settings) (daemon.Config, error) {
 	}
 	cfg.Hostname, _ = os.Hostname()
 	return cfg, nil
+}
+
+// newLock returns the semaphore the machine takes its slot from: a FleetLock server when one is
+// configured, else etcd; and the function that closes it.
+func newLock(s config.Settings, machineID string) (daemon.Lock, func(), error) {
+	if f := s.FleetLock; f.URL != "" {
+		hc := &http.Client{Timeout: fleetlock.DefaultLongPoll + 30*time.Second}
+		if f.TLS != nil {
+			hc.Transport = &http.Transport{TLSClientConfig: f.TLS, Proxy: http.ProxyFromEnvironment}
+		}
+		return newFleetLock(f.URL, machineID, f.Group(s.Group), f.PollInterval, hc), hc.CloseIdleConnections, nil
+	}
+	client, err := etcdclient.New(s.Etcd)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%w: %w", config.ErrInvalid, err)
+	}
+	sem := semaphore.New(client, s.Group)
+	return sem, func() {
+		_ = sem.Close()
+		_ = client.Close()
+	}, nil
 }
 
 // updateSource combines update_engine and the sentinel files as
