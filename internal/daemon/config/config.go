@@ -55,7 +55,7 @@ type Settings struct {
 	daemon.Config
 	Etcd            etcdclient.Config
 	FleetLock       FleetLock // with a URL, the slot comes from a FleetLock server, not etcd
-	Sentinels       []string // absolute paths
+	Sentinels       []string  // absolute paths
 	UpdateEngine    bool
 	DBusAddress     string
 	MachineIDFile   string
