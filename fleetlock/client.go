@@ -33,7 +33,8 @@ type Client struct {
 	// plus 30 seconds.
 	HTTP *http.Client
 	// LongPoll is how long one pre-reboot asks a server with the long-poll extension to wait;
-	// 0 selects DefaultLongPoll.
+	// 0 selects DefaultLongPoll, a negative value never asks (the client then polls, as
+	// Zincati does).
 	LongPoll time.Duration
 	// PollInterval is the mean period of pre-reboots against a server without the extension,
 	// jittered by ±20%; 0 selects DefaultPollInterval.
@@ -60,7 +61,7 @@ func (c *Client) TryLock(ctx context.Context, wait time.Duration) (waited bool, 
 // are returned; a full semaphore and failed requests are retried.
 func (c *Client) Lock(ctx context.Context) error {
 	for {
-		waited, err := c.TryLock(ctx, cmp.Or(c.LongPoll, DefaultLongPoll))
+		waited, err := c.TryLock(ctx, max(0, cmp.Or(c.LongPoll, DefaultLongPoll)))
 		if err == nil {
 			return nil
 		}
@@ -109,11 +110,11 @@ func (c *Client) post(ctx context.Context, path string, wait time.Duration) (*ht
 	req.Header.Set(HeaderProtocol, "true")
 	req.Header.Set("Content-Type", "application/json")
 	if wait > 0 {
-		req.Header.Set(HeaderWait, formatWait(wait))
+		req.Header.Set(HeaderWait, FormatWait(wait))
 	}
 	hc := c.HTTP
 	if hc == nil {
-		hc = &http.Client{Timeout: cmp.Or(c.LongPoll, DefaultLongPoll) + 30*time.Second}
+		hc = &http.Client{Timeout: max(0, cmp.Or(c.LongPoll, DefaultLongPoll)) + 30*time.Second}
 	}
 	resp, err := hc.Do(req)
 	if err != nil {

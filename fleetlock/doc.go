@@ -1,6 +1,7 @@
-// Package fleetlock speaks FleetLock, the reboot-lock HTTP protocol of Zincati, on locksmith's
-// etcd semaphore: a [Server] that Zincati nodes (and any FleetLock client) lock through, and a
-// [Client].
+// Package fleetlock is FleetLock, the reboot-lock HTTP protocol of Zincati: its messages and
+// errors, a [Client], and [NodeLock], which lets locksmithd take its slot through any FleetLock
+// server. Package fleetlock/server is the server, on locksmith's etcd semaphore; this package
+// links no etcd client.
 //
 // # Protocol
 //
@@ -13,7 +14,7 @@
 //
 // # One semaphore
 //
-// The server takes and gives back slots through package semaphore, on the same keys and value as
+// The server (package fleetlock/server) takes and gives back slots through package semaphore, on the same keys and value as
 // locksmithd and locksmithctl: group "default" is locksmith's default group, any other group G
 // is locksmith's group G. One max counts every kind of node, and locksmithctl status lists
 // FleetLock holders like any other.

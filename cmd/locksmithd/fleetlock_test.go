@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"locksmith.dev/locksmith/fleetlock"
+	"locksmith.dev/locksmith/fleetlock/server"
 	"locksmith.dev/locksmith/semaphore"
 )
 
@@ -17,7 +17,7 @@ import (
 // endpoint is a closed port.
 func TestFullCycleThroughFleetLock(t *testing.T) {
 	e := newEnv(t)
-	srv := fleetlock.NewServer(e.client, fleetlock.ServerConfig{})
+	srv := server.New(e.client, server.Config{})
 	hs := httptest.NewServer(srv.Handler())
 	t.Cleanup(func() {
 		hs.Close()

@@ -12,7 +12,7 @@ import (
 
 	"github.com/spf13/pflag"
 
-	"locksmith.dev/locksmith/fleetlock"
+	"locksmith.dev/locksmith/fleetlock/server"
 	"locksmith.dev/locksmith/internal/envflag"
 	"locksmith.dev/locksmith/internal/etcdclient"
 )
@@ -52,8 +52,8 @@ func Parse(args []string, lookup envflag.LookupFunc, usage io.Writer) (Settings,
 	fs.StringVar(&s.CertFile, "tls-cert-file", "", "PEM certificate of the server: serve HTTPS (with --tls-key-file)")
 	fs.StringVar(&s.KeyFile, "tls-key-file", "", "PEM key of --tls-cert-file")
 	fs.StringVar(&s.ClientCAFile, "client-ca-file", "", "PEM CA of the client certificates: require one, and let a client lock and unlock only the id its certificate names (common name, DNS name, e-mail or URI); needs HTTPS")
-	fs.DurationVar(&s.ClaimTimeout, "claim-timeout", fleetlock.DefaultClaimTimeout, "how long a client that found no free slot keeps its place in the queue, and a slot admitted to it, without coming back; no admitted slot stays idle longer (Zincati polls about every 5 minutes)")
-	fs.DurationVar(&s.MaxWait, "max-wait", fleetlock.DefaultMaxWait, "longest wait of the long-poll extension (header fleet-lock-wait) for one pre-reboot; 0 turns it off")
+	fs.DurationVar(&s.ClaimTimeout, "claim-timeout", server.DefaultClaimTimeout, "how long a client that found no free slot keeps its place in the queue, and a slot admitted to it, without coming back; no admitted slot stays idle longer (Zincati polls about every 5 minutes)")
+	fs.DurationVar(&s.MaxWait, "max-wait", server.DefaultMaxWait, "longest wait of the long-poll extension (header fleet-lock-wait) for one pre-reboot; 0 turns it off")
 	s.Etcd.RegisterFlags(fs)
 	fs.StringVar(&logLevel, "log-level", "info", `log level: "debug", "info", "warn" or "error"`)
 	help := fs.BoolP("help", "h", false, "show this help")

@@ -18,7 +18,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	clientv3 "go.etcd.io/etcd/client/v3"
 
-	"locksmith.dev/locksmith/fleetlock"
+	"locksmith.dev/locksmith/fleetlock/server"
 	"locksmith.dev/locksmith/internal/envflag"
 	"locksmith.dev/locksmith/internal/etcdclient"
 	"locksmith.dev/locksmith/semaphore"
@@ -78,14 +78,14 @@ func Main(ctx context.Context, args []string, lookup envflag.LookupFunc, stdout,
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	cfg := fleetlock.ServerConfig{ClaimTimeout: s.ClaimTimeout, MaxWait: s.MaxWait, Logger: log, Metrics: fleetlock.NewMetrics(reg)}
+	cfg := server.Config{ClaimTimeout: s.ClaimTimeout, MaxWait: s.MaxWait, Logger: log, Metrics: server.NewMetrics(reg)}
 	if s.MaxWait == 0 {
 		cfg.MaxWait = -1
 	}
 	if s.ClientCAFile != "" {
-		cfg.Authorize = fleetlock.CertificateAuthorizer
+		cfg.Authorize = server.CertificateAuthorizer
 	}
-	srv := fleetlock.NewServer(client, cfg)
+	srv := server.New(client, cfg)
 	defer srv.Close()
 
 	ops := http.NewServeMux()

@@ -126,7 +126,8 @@ func newLock(s config.Settings, machineID string) (daemon.Lock, func(), error) {
 		if f.TLS != nil {
 			hc.Transport = &http.Transport{TLSClientConfig: f.TLS, Proxy: http.ProxyFromEnvironment}
 		}
-		return newFleetLock(f.URL, machineID, f.Group(s.Group), f.PollInterval, hc), hc.CloseIdleConnections, nil
+		c := &fleetlock.Client{URL: f.URL, ID: machineID, Group: f.Group(s.Group), PollInterval: f.PollInterval, HTTP: hc}
+		return fleetlock.NewNodeLock(c), hc.CloseIdleConnections, nil
 	}
 	client, err := etcdclient.New(s.Etcd)
 	if err != nil {

@@ -24,6 +24,7 @@ import (
 	"go.uber.org/zap"
 
 	"locksmith.dev/locksmith/fleetlock"
+	"locksmith.dev/locksmith/fleetlock/server"
 	"locksmith.dev/locksmith/internal/sim"
 	"locksmith.dev/locksmith/internal/testkit/embedetcd"
 	"locksmith.dev/locksmith/semaphore"
@@ -140,7 +141,7 @@ func Measure(ctx context.Context, o Options) (Result, error) {
 		return res, err
 	}
 	defer client.Close()
-	srv := fleetlock.NewServer(client, fleetlock.ServerConfig{})
+	srv := server.New(client, server.Config{})
 	defer srv.Close()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

@@ -1,4 +1,4 @@
-package fleetlock
+package server
 
 import (
 	"context"

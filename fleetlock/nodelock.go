@@ -1,20 +1,19 @@
-package service
+package fleetlock
 
 import (
 	"context"
 	"errors"
-	"net/http"
 	"sync"
 	"time"
 
-	"locksmith.dev/locksmith/fleetlock"
 	"locksmith.dev/locksmith/semaphore/slot"
 )
 
-// errNoStaleRemoval: FleetLock has no way to remove another node's slot.
-var errNoStaleRemoval = errors.New("stale slots cannot be removed through FleetLock")
+// ErrNoStaleRemoval is returned by NodeLock.RemoveStale: FleetLock has no way to remove another
+// node's slot.
+var ErrNoStaleRemoval = errors.New("fleetlock: stale slots cannot be removed through FleetLock")
 
-// fleetLock is the daemon.Lock of a node that takes its slot from a FleetLock server instead of
+// NodeLock is the daemon's Lock (package internal/daemon) of a node that takes its slot from a FleetLock server instead of
 // etcd. FleetLock tells a client only "you hold a slot now" or "no slot is free"; it cannot
 // read the semaphore. So this Lock answers Get from what it knows:
 //
@@ -29,8 +28,8 @@ var errNoStaleRemoval = errors.New("stale slots cannot be removed through FleetL
 //
 // WaitChange never sees a change (it waits for ctx), and RemoveStale is refused: locksmithd's
 // configuration rejects --lock-ttl with a FleetLock server.
-type fleetLock struct {
-	client *fleetlock.Client
+type NodeLock struct {
+	client *Client
 
 	mu    sync.Mutex
 	state fleetState
@@ -44,19 +43,17 @@ const (
 	fleetReleased                   // this process gave it back
 )
 
-// newFleetLock returns the Lock of machine id in group, from the server at url.
-func newFleetLock(url, id, group string, poll time.Duration, hc *http.Client) *fleetLock {
-	return &fleetLock{client: &fleetlock.Client{URL: url, ID: id, Group: group, PollInterval: poll, HTTP: hc}}
-}
+// NewNodeLock returns the Lock of the node that c names (its ID and Group).
+func NewNodeLock(c *Client) *NodeLock { return &NodeLock{client: c} }
 
-func (l *fleetLock) set(s fleetState) {
+func (l *NodeLock) set(s fleetState) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.state = s
 }
 
 // Get reports what this Lock knows of the slot; see fleetLock.
-func (l *fleetLock) Get(ctx context.Context) (slot.State, error) {
+func (l *NodeLock) Get(ctx context.Context) (slot.State, error) {
 	l.mu.Lock()
 	s := l.state
 	l.mu.Unlock()
@@ -68,7 +65,7 @@ func (l *fleetLock) Get(ctx context.Context) (slot.State, error) {
 		return slot.State{Max: 1}, nil
 	}
 	if _, err := l.client.TryLock(ctx, 0); err != nil {
-		if errors.Is(err, fleetlock.ErrSemaphoreFull) {
+		if errors.Is(err, ErrSemaphoreFull) {
 			return slot.State{Max: 1}, nil
 		}
 		return slot.State{}, err
@@ -77,7 +74,7 @@ func (l *fleetLock) Get(ctx context.Context) (slot.State, error) {
 }
 
 // Acquire blocks until the server grants a slot (long-polling when it can, else polling).
-func (l *fleetLock) Acquire(ctx context.Context, _ slot.Holder) error {
+func (l *NodeLock) Acquire(ctx context.Context, _ slot.Holder) error {
 	if err := l.client.Lock(ctx); err != nil {
 		return err
 	}
@@ -86,7 +83,7 @@ func (l *fleetLock) Acquire(ctx context.Context, _ slot.Holder) error {
 }
 
 // Release gives the slot back; the server answers 200 whether a slot was held or not.
-func (l *fleetLock) Release(ctx context.Context, _ string) error {
+func (l *NodeLock) Release(ctx context.Context, _ string) error {
 	if err := l.client.Unlock(ctx); err != nil {
 		return err
 	}
@@ -95,12 +92,12 @@ func (l *fleetLock) Release(ctx context.Context, _ string) error {
 }
 
 // RemoveStale is refused.
-func (l *fleetLock) RemoveStale(context.Context, time.Duration, string, string) (slot.Holder, error) {
-	return slot.Holder{}, errNoStaleRemoval
+func (l *NodeLock) RemoveStale(context.Context, time.Duration, string, string) (slot.Holder, error) {
+	return slot.Holder{}, ErrNoStaleRemoval
 }
 
 // WaitChange waits for ctx: a FleetLock client hears of no change.
-func (l *fleetLock) WaitChange(ctx context.Context, _ int64) (slot.State, error) {
+func (l *NodeLock) WaitChange(ctx context.Context, _ int64) (slot.State, error) {
 	<-ctx.Done()
 	return slot.State{}, context.Cause(ctx)
 }

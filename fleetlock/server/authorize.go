@@ -1,4 +1,4 @@
-package fleetlock
+package server
 
 import (
 	"errors"
@@ -7,7 +7,7 @@ import (
 	"slices"
 )
 
-// CertificateAuthorizer is a ServerConfig.Authorize for mutual TLS: the client certificate must
+// CertificateAuthorizer is a Config.Authorize for mutual TLS: the client certificate must
 // name the id it locks or unlocks, as its subject's common name, a DNS name, an e-mail address
 // or a URI, so that one node cannot take or give back another's slot. A request without a
 // verified client certificate is refused.

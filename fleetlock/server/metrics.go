@@ -1,7 +1,9 @@
-package fleetlock
+package server
 
 import (
 	"time"
+
+	"locksmith.dev/locksmith/fleetlock"
 
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -20,7 +22,7 @@ type Metrics struct {
 	server   *Server
 }
 
-// NewMetrics registers the figures with reg and returns them, for one ServerConfig.
+// NewMetrics registers the figures with reg and returns them, for one Config.
 func NewMetrics(reg prometheus.Registerer) *Metrics {
 	m := &Metrics{
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -73,7 +75,7 @@ func (m *Metrics) watch(s *Server) {
 }
 
 // request records one answered request.
-func (m *Metrics) request(endpoint string, fail *Error, took time.Duration) {
+func (m *Metrics) request(endpoint string, fail *fleetlock.Error, took time.Duration) {
 	if m == nil {
 		return
 	}

@@ -1,4 +1,4 @@
-package fleetlock_test
+package server_test
 
 import (
 	"bytes"
@@ -8,13 +8,14 @@ import (
 	"testing"
 
 	"locksmith.dev/locksmith/fleetlock"
+	"locksmith.dev/locksmith/fleetlock/server"
 	"locksmith.dev/locksmith/semaphore"
 )
 
 // Every malformed request gets its status and kind, is logged once, and leaves the semaphore's
 // value exactly as it was.
 func TestBadRequests(t *testing.T) {
-	r := newRig(t, fleetlock.ServerConfig{})
+	r := newRig(t, server.Config{})
 	if err := r.client("a", "default").Unlock(r.ctx()); err != nil { // any valid request
 		t.Fatal(err)
 	}
@@ -66,7 +67,7 @@ func TestBadRequests(t *testing.T) {
 // No Content-Type is needed, and group "default" is locksmith's default group, other groups
 // locksmith's groups: one max counts every kind of node.
 func TestGroupsMapToLocksmithKeys(t *testing.T) {
-	r := newRig(t, fleetlock.ServerConfig{})
+	r := newRig(t, server.Config{})
 	if status, e := r.send("POST", fleetlock.PathPreReboot, body("z1", "default"), proto); status != 200 {
 		t.Fatalf("pre-reboot without Content-Type: %d %+v", status, e)
 	}
@@ -88,7 +89,7 @@ func TestGroupsMapToLocksmithKeys(t *testing.T) {
 
 // Locks are owned and recursive.
 func TestOwnedRecursiveLocks(t *testing.T) {
-	r := newRig(t, fleetlock.ServerConfig{})
+	r := newRig(t, server.Config{})
 	a, b := r.client("a", "default"), r.client("b", "default")
 	for range 2 {
 		if _, err := a.TryLock(r.ctx(), 0); err != nil {
@@ -124,7 +125,7 @@ func TestOwnedRecursiveLocks(t *testing.T) {
 
 // A corrupt value gets 500 internal and is never overwritten.
 func TestCorruptValue(t *testing.T) {
-	r := newRig(t, fleetlock.ServerConfig{})
+	r := newRig(t, server.Config{})
 	key := semaphore.Key(semaphore.DefaultGroup)
 	if _, err := r.etcd.Put(r.ctx(), key, `{"max": "two"`); err != nil {
 		t.Fatal(err)

@@ -1,4 +1,7 @@
-package fleetlock
+// Package server is a FleetLock server on locksmith's etcd semaphore: the protocol of package
+// fleetlock, with places in the semaphore's FIFO queue for polling clients, the long-poll
+// extension, optional binding of ids to client certificates, and metrics.
+package server
 
 import (
 	"cmp"
@@ -11,13 +14,15 @@ import (
 	"sync"
 	"time"
 
+	"locksmith.dev/locksmith/fleetlock"
+
 	clientv3 "go.etcd.io/etcd/client/v3"
 
 	"locksmith.dev/locksmith/internal/clock"
 	"locksmith.dev/locksmith/semaphore"
 )
 
-// Defaults for the zero fields of [ServerConfig].
+// Defaults for the zero fields of [Config].
 const (
 	// DefaultClaimTimeout is a little over Zincati's poll period of about five minutes.
 	DefaultClaimTimeout = 6 * time.Minute
@@ -27,8 +32,8 @@ const (
 // releaseTimeout bounds the server's own release of a slot whose client did not come back.
 const releaseTimeout = 10 * time.Second
 
-// ServerConfig configures a [Server]. The zero value is usable.
-type ServerConfig struct {
+// Config configures a [Server]. The zero value is usable.
+type Config struct {
 	// ClaimTimeout is how long a client keeps its place in the queue, and a slot the queue
 	// admitted it to, without coming back: no admitted slot stays idle for longer. 0 selects
 	// DefaultClaimTimeout.
@@ -48,11 +53,11 @@ type ServerConfig struct {
 }
 
 // Server answers FleetLock requests on the semaphores of one etcd cluster. Make it with
-// [NewServer], serve [Server.Handler], and call [Server.Close] when done. It is safe for
+// [New], serve [Server.Handler], and call [Server.Close] when done. It is safe for
 // concurrent use.
 type Server struct {
 	client  *clientv3.Client
-	cfg     ServerConfig
+	cfg     Config
 	clock   clock.Clock
 	log     *slog.Logger
 	metrics *Metrics
@@ -66,7 +71,7 @@ type Server struct {
 }
 
 // NewServer returns a Server that takes slots through client. It does not contact etcd.
-func NewServer(client *clientv3.Client, cfg ServerConfig) *Server {
+func New(client *clientv3.Client, cfg Config) *Server {
 	cfg.ClaimTimeout = cmp.Or(cfg.ClaimTimeout, DefaultClaimTimeout)
 	cfg.MaxWait = cmp.Or(cfg.MaxWait, DefaultMaxWait)
 	s := &Server{client: client, cfg: cfg, clock: cmp.Or[clock.Clock](cfg.Clock, clock.Real),
@@ -79,23 +84,23 @@ func NewServer(client *clientv3.Client, cfg ServerConfig) *Server {
 	return s
 }
 
-// Handler returns the FleetLock endpoints, PathPreReboot and PathSteadyState; every other path
-// is a FleetLock error of kind KindNotFound.
+// Handler returns the FleetLock endpoints, fleetlock.PathPreReboot and fleetlock.PathSteadyState; every other path
+// is a FleetLock error of kind fleetlock.KindNotFound.
 func (s *Server) Handler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		var endpoint string
-		var fail *Error
+		var fail *fleetlock.Error
 		switch r.URL.Path {
-		case PathPreReboot:
+		case fleetlock.PathPreReboot:
 			endpoint = "pre-reboot"
 			fail = s.serve(w, r, s.preReboot)
-		case PathSteadyState:
+		case fleetlock.PathSteadyState:
 			endpoint = "steady-state"
 			fail = s.serve(w, r, s.steadyState)
 		default:
 			endpoint = "other"
-			fail = failf(http.StatusNotFound, KindNotFound, "no FleetLock endpoint at %s; use %s or %s", r.URL.Path, PathPreReboot, PathSteadyState)
+			fail = failf(http.StatusNotFound, fleetlock.KindNotFound, "no FleetLock endpoint at %s; use %s or %s", r.URL.Path, fleetlock.PathPreReboot, fleetlock.PathSteadyState)
 			s.log.Warn("FleetLock: refused a request", "remote", r.RemoteAddr, "path", r.URL.Path, "kind", fail.Kind, "problem", fail.Value)
 			writeError(w, fail)
 		}
@@ -105,11 +110,11 @@ func (s *Server) Handler() http.Handler {
 
 // serve reads the request, authorizes it, runs op and writes its answer. It returns the error
 // answered, nil for 200.
-func (s *Server) serve(w http.ResponseWriter, r *http.Request, op func(context.Context, http.ResponseWriter, *http.Request, ClientParams) *Error) *Error {
+func (s *Server) serve(w http.ResponseWriter, r *http.Request, op func(context.Context, http.ResponseWriter, *http.Request, fleetlock.ClientParams) *fleetlock.Error) *fleetlock.Error {
 	p, fail := readRequest(w, r)
 	if fail == nil && s.cfg.Authorize != nil {
 		if err := s.cfg.Authorize(r, p.ID); err != nil {
-			fail = failf(http.StatusForbidden, KindForbidden, "this client may not act for id %q: %v", p.ID, err)
+			fail = failf(http.StatusForbidden, fleetlock.KindForbidden, "this client may not act for id %q: %v", p.ID, err)
 		}
 	}
 	if fail != nil {
@@ -126,16 +131,16 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, op func(context.C
 // preReboot takes a slot for the client, or gives it a place in the queue; see the package
 // documentation. It answers 200 only on what etcd said during this request: a slot taken, or
 // this id found among the holders.
-func (s *Server) preReboot(ctx context.Context, w http.ResponseWriter, r *http.Request, p ClientParams) *Error {
+func (s *Server) preReboot(ctx context.Context, w http.ResponseWriter, r *http.Request, p fleetlock.ClientParams) *fleetlock.Error {
 	sem, err := s.semaphore(p.Group)
 	if err != nil {
-		return failf(http.StatusServiceUnavailable, KindInternal, "%v", err)
+		return failf(http.StatusServiceUnavailable, fleetlock.KindInternal, "%v", err)
 	}
 	h := semaphore.Holder{ID: p.ID, Reason: "FleetLock pre-reboot from " + r.RemoteAddr}
 	key := claimKey{p.Group, p.ID}
 	wait := waitOf(r, s.cfg.MaxWait)
 	if wait > 0 {
-		w.Header().Set(HeaderWait, formatWait(wait))
+		w.Header().Set(fleetlock.HeaderWait, fleetlock.FormatWait(wait))
 	}
 	deadline := s.clock.NewTimer(wait)
 	defer deadline.Stop()
@@ -158,7 +163,7 @@ func (s *Server) preReboot(ctx context.Context, w http.ResponseWriter, r *http.R
 				case <-c.ended:
 					continue
 				case <-ctx.Done():
-					return failf(http.StatusServiceUnavailable, KindInternal, "request ended: %v", context.Cause(ctx))
+					return failf(http.StatusServiceUnavailable, fleetlock.KindInternal, "request ended: %v", context.Cause(ctx))
 				}
 			}
 			if taken {
@@ -176,7 +181,7 @@ func (s *Server) preReboot(ctx context.Context, w http.ResponseWriter, r *http.R
 		}
 		if c == nil {
 			if c = s.startClaim(key, sem, h); c == nil {
-				return failf(http.StatusServiceUnavailable, KindInternal, "the server is shutting down")
+				return failf(http.StatusServiceUnavailable, fleetlock.KindInternal, "the server is shutting down")
 			}
 		}
 		c.come()
@@ -192,17 +197,17 @@ func (s *Server) preReboot(ctx context.Context, w http.ResponseWriter, r *http.R
 		case <-deadline.C():
 			return s.full(sem, p)
 		case <-ctx.Done():
-			return failf(http.StatusServiceUnavailable, KindInternal, "request ended: %v", context.Cause(ctx))
+			return failf(http.StatusServiceUnavailable, fleetlock.KindInternal, "request ended: %v", context.Cause(ctx))
 		}
 	}
 }
 
 // steadyState gives back the client's slot, and its place in the queue if it has one. A client
 // that holds no slot gets 200 too. A release that loses a race is retried by the semaphore.
-func (s *Server) steadyState(ctx context.Context, w http.ResponseWriter, _ *http.Request, p ClientParams) *Error {
+func (s *Server) steadyState(ctx context.Context, w http.ResponseWriter, _ *http.Request, p fleetlock.ClientParams) *fleetlock.Error {
 	sem, err := s.semaphore(p.Group)
 	if err != nil {
-		return failf(http.StatusServiceUnavailable, KindInternal, "%v", err)
+		return failf(http.StatusServiceUnavailable, fleetlock.KindInternal, "%v", err)
 	}
 	if c := s.claimOf(claimKey{p.Group, p.ID}); c != nil {
 		c.end()
@@ -223,27 +228,27 @@ func (s *Server) steadyState(ctx context.Context, w http.ResponseWriter, _ *http
 
 // full answers that no slot is free and that the client keeps its place in the queue. It asks
 // etcd nothing: a polling client's refusals cost etcd no request.
-func (s *Server) full(sem *semaphore.Semaphore, p ClientParams) *Error {
+func (s *Server) full(sem *semaphore.Semaphore, p fleetlock.ClientParams) *fleetlock.Error {
 	taken := ""
 	if st, ok := sem.Last(); ok {
 		taken = fmt.Sprintf(" (%d of %d slots taken when last seen)", len(st.Holders), st.Max)
 	}
-	return failf(http.StatusConflict, KindSemaphoreFull, "no free reboot slot in group %q%s; this client has a place in the queue, kept for %s after each request",
+	return failf(http.StatusConflict, fleetlock.KindSemaphoreFull, "no free reboot slot in group %q%s; this client has a place in the queue, kept for %s after each request",
 		p.Group, taken, s.cfg.ClaimTimeout)
 }
 
 // semaphoreError words an error of the semaphore for the client: a corrupt value is the
 // operator's to repair, anything else is etcd's trouble.
-func (s *Server) semaphoreError(p ClientParams, err error) *Error {
+func (s *Server) semaphoreError(p fleetlock.ClientParams, err error) *fleetlock.Error {
 	if errors.Is(err, semaphore.ErrCorrupt) {
 		s.log.Error("FleetLock: the semaphore's value in etcd is corrupt; refusing until an operator repairs it (locksmithctl repair --force)", "group", p.Group, "error", err)
-		return failf(http.StatusInternalServerError, KindInternal, "the semaphore of group %q is corrupt in etcd; an operator must repair it", p.Group)
+		return failf(http.StatusInternalServerError, fleetlock.KindInternal, "the semaphore of group %q is corrupt in etcd; an operator must repair it", p.Group)
 	}
 	if errors.Is(err, semaphore.ErrInvalidID) {
-		return failf(http.StatusBadRequest, KindBadRequest, "client_params.id %q is not a valid holder id", p.ID)
+		return failf(http.StatusBadRequest, fleetlock.KindBadRequest, "client_params.id %q is not a valid holder id", p.ID)
 	}
 	s.log.Warn("FleetLock: etcd failed a request", "group", p.Group, "id", p.ID, "error", err)
-	return failf(http.StatusServiceUnavailable, KindInternal, "etcd did not answer: %v", err)
+	return failf(http.StatusServiceUnavailable, fleetlock.KindInternal, "etcd did not answer: %v", err)
 }
 
 // semaphore returns the semaphore of a FleetLock group, made on first use.

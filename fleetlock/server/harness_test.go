@@ -1,4 +1,4 @@
-package fleetlock_test
+package server_test
 
 import (
 	"context"
@@ -15,6 +15,7 @@ import (
 	"go.uber.org/goleak"
 
 	"locksmith.dev/locksmith/fleetlock"
+	"locksmith.dev/locksmith/fleetlock/server"
 	"locksmith.dev/locksmith/internal/testkit/embedetcd"
 	"locksmith.dev/locksmith/internal/testkit/testlog"
 	"locksmith.dev/locksmith/semaphore"
@@ -29,19 +30,19 @@ const patience = 30 * time.Second
 type rig struct {
 	t      *testing.T
 	etcd   *clientv3.Client
-	server *fleetlock.Server
+	server *server.Server
 	http   *httptest.Server
 	logs   *testlog.Lines
 }
 
-func newRig(t *testing.T, cfg fleetlock.ServerConfig) *rig {
+func newRig(t *testing.T, cfg server.Config) *rig {
 	t.Helper()
 	srv := embedetcd.StartT(t)
 	r := &rig{t: t, etcd: srv.ClientT(t), logs: &testlog.Lines{}}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.NewTextHandler(r.logs, nil))
 	}
-	r.server = fleetlock.NewServer(r.etcd, cfg)
+	r.server = server.New(r.etcd, cfg)
 	r.http = httptest.NewServer(r.server.Handler())
 	t.Cleanup(func() {
 		r.http.Close()

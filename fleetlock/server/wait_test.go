@@ -1,4 +1,4 @@
-package fleetlock_test
+package server_test
 
 import (
 	"context"
@@ -8,13 +8,14 @@ import (
 	"time"
 
 	"locksmith.dev/locksmith/fleetlock"
+	"locksmith.dev/locksmith/fleetlock/server"
 	"locksmith.dev/locksmith/internal/clock"
 	"locksmith.dev/locksmith/semaphore"
 )
 
 // A long-polling client gets the slot a holder gives back, in the same request.
 func TestLongPollHandoff(t *testing.T) {
-	r := newRig(t, fleetlock.ServerConfig{})
+	r := newRig(t, server.Config{})
 	a, b := r.client("a", "default"), r.client("b", "default")
 	if _, err := a.TryLock(r.ctx(), 0); err != nil {
 		t.Fatal(err)
@@ -40,7 +41,7 @@ func TestLongPollHandoff(t *testing.T) {
 
 // A long poll that outlasts its wait gets 409, and the client keeps its place.
 func TestLongPollEnds(t *testing.T) {
-	r := newRig(t, fleetlock.ServerConfig{MaxWait: 50 * time.Millisecond})
+	r := newRig(t, server.Config{MaxWait: 50 * time.Millisecond})
 	if _, err := r.client("a", "default").TryLock(r.ctx(), 0); err != nil {
 		t.Fatal(err)
 	}
@@ -53,7 +54,7 @@ func TestLongPollEnds(t *testing.T) {
 
 // A FleetLock client joins the same FIFO queue as locksmithd's etcd waiters: neither overtakes.
 func TestSharedFIFO(t *testing.T) {
-	r := newRig(t, fleetlock.ServerConfig{})
+	r := newRig(t, server.Config{})
 	sem := r.sem(semaphore.DefaultGroup)
 	if err := sem.TryAcquire(r.ctx(), semaphore.Holder{ID: "holder"}); err != nil {
 		t.Fatal(err)
@@ -92,7 +93,7 @@ func TestSharedFIFO(t *testing.T) {
 func TestClaimTimeout(t *testing.T) {
 	clk := clock.NewFake(time.Date(2026, 3, 5, 12, 0, 0, 0, time.UTC))
 	const timeout = 6 * time.Minute
-	r := newRig(t, fleetlock.ServerConfig{ClaimTimeout: timeout, Clock: clk})
+	r := newRig(t, server.Config{ClaimTimeout: timeout, Clock: clk})
 	a, away := r.client("a", "default"), r.client("away", "default")
 	if _, err := a.TryLock(r.ctx(), 0); err != nil {
 		t.Fatal(err)

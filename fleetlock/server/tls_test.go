@@ -1,4 +1,4 @@
-package fleetlock_test
+package server_test
 
 import (
 	"crypto/tls"
@@ -9,7 +9,7 @@ import (
 	"os"
 	"testing"
 
-	"locksmith.dev/locksmith/fleetlock"
+	"locksmith.dev/locksmith/fleetlock/server"
 	"locksmith.dev/locksmith/internal/testkit/embedetcd"
 	"locksmith.dev/locksmith/internal/testkit/testcerts"
 	"locksmith.dev/locksmith/internal/testkit/testlog"
@@ -36,8 +36,8 @@ func newTLSRig(t *testing.T) *rig {
 	}
 	srv := embedetcd.StartT(t)
 	r := &rig{t: t, etcd: srv.ClientT(t), logs: &testlog.Lines{}}
-	r.server = fleetlock.NewServer(r.etcd, fleetlock.ServerConfig{
-		Authorize: fleetlock.CertificateAuthorizer, Logger: slog.New(slog.NewTextHandler(r.logs, nil))})
+	r.server = server.New(r.etcd, server.Config{
+		Authorize: server.CertificateAuthorizer, Logger: slog.New(slog.NewTextHandler(r.logs, nil))})
 	r.http = httptest.NewUnstartedServer(r.server.Handler())
 	r.http.TLS = &tls.Config{Certificates: []tls.Certificate{serverCert}, ClientCAs: pool, ClientAuth: tls.RequireAndVerifyClientCert}
 	r.http.StartTLS()
