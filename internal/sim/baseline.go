@@ -52,3 +52,14 @@ func (l pollingLock) Acquire(ctx context.Context, h semaphore.Holder) error {
 		delay = min(2*delay, pollMax)
 	}
 }
+
+// baselineLock wraps the semaphore of node n in the locksmith-style polling of the baseline run.
+func (f *fleet) baselineLock(n *node, sem *semaphore.Semaphore) daemon.Lock {
+	return pollingLock{Lock: sem, try: sem.TryAcquire, clock: f.clk, waiting: func(id string, waiting bool) {
+		if waiting {
+			f.mon.MarkWaiting(n.group, id)
+		} else {
+			f.mon.UnmarkWaiting(n.group, id)
+		}
+	}}
+}

@@ -59,6 +59,7 @@ type fleet struct {
 	logger    *slog.Logger
 	counter   reqcount.Counter
 	mon       *monitor.Monitor
+	fleetURL  string        // of the FleetLock server of the run, when it has FleetLock nodes
 	announced chan struct{} // closed when the update is announced
 	allReady  chan struct{} // closed when every node is idle in its first boot
 	allDone   chan struct{} // closed when every node is done or dead
@@ -100,6 +101,7 @@ func newFleet(o Options, mode string, seed uint64, endpoints []string, logger *s
 			n.downFor += time.Duration(rng.Int64N(int64(2*o.Jitter)+1)) - o.Jitter
 		}
 		n.dies = rng.Float64() < o.FailureRate
+		n.fleet, n.polls = f.usesFleetLock(i)
 		f.nodes = append(f.nodes, n)
 	}
 	f.counts[phaseStarting] = o.Nodes
@@ -128,6 +130,13 @@ func (f *fleet) run(ctx context.Context, admin *clientv3.Client, timeout time.Du
 	}
 	defer mon.Stop()
 	f.mon = mon
+	if f.opts.FleetLockNodes > 0 {
+		stopServer, err := f.startFleetLock()
+		if err != nil {
+			return nil, fmt.Errorf("%s run: %w", f.mode, err)
+		}
+		defer stopServer()
+	}
 
 	cpuBefore := cpuTime()
 	rctx, cancel := context.WithTimeoutCause(ctx, timeout, fmt.Errorf("%s run: %w after %s", f.mode, ErrTimeout, timeout))

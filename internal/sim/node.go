@@ -22,6 +22,8 @@ type node struct {
 	id, group string
 	downFor   time.Duration // how long its reboot takes (drawn)
 	dies      bool          // never comes back from its reboot (drawn)
+	fleet     bool          // takes its slot through the run's FleetLock server
+	polls     bool          // a FleetLock node that polls like Zincati, without the long-poll extension
 
 	phase   phase
 	boot    int  // number of boots so far; 0 is the boot before the reboot
@@ -50,22 +52,21 @@ func (n *node) run(ctx context.Context, f *fleet) error {
 // process would, until it asks for a reboot or ctx ends. It returns when
 // the reboot was asked for, zero if it was not.
 func (n *node) runBoot(ctx context.Context, f *fleet, boot int) (time.Time, error) {
-	cli, err := etcdclient.New(etcdclient.Config{Endpoints: f.endpoints, DialOptions: f.counter.DialOptions()})
-	if err != nil {
-		return time.Time{}, fmt.Errorf("node %s: %w", n.id, err)
-	}
-	defer cli.Close()
-	sem := semaphore.New(cli, n.group, semaphore.WithClock(f.clk.Now))
-	defer sem.Close()
-	var lock daemon.Lock = sem
-	if f.mode == ModeBaseline {
-		lock = pollingLock{Lock: lock, try: sem.TryAcquire, clock: f.clk, waiting: func(id string, waiting bool) {
-			if waiting {
-				f.mon.MarkWaiting(n.group, id)
-			} else {
-				f.mon.UnmarkWaiting(n.group, id)
-			}
-		}}
+	var lock daemon.Lock
+	if n.fleet {
+		lock = f.fleetLock(n)
+	} else {
+		cli, err := etcdclient.New(etcdclient.Config{Endpoints: f.endpoints, DialOptions: f.counter.DialOptions()})
+		if err != nil {
+			return time.Time{}, fmt.Errorf("node %s: %w", n.id, err)
+		}
+		defer cli.Close()
+		sem := semaphore.New(cli, n.group, semaphore.WithClock(f.clk.Now))
+		defer sem.Close()
+		lock = sem
+		if f.mode == ModeBaseline {
+			lock = f.baselineLock(n, sem)
+		}
 	}
 	mctx, goDown := context.WithCancel(ctx)
 	defer goDown()

@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"locksmith.dev/locksmith/fleetlock"
 	"locksmith.dev/locksmith/internal/etcdclient"
 	"locksmith.dev/locksmith/strategy"
 )
@@ -55,6 +56,11 @@ type Options struct {
 	// that never came back is recovered. It must exceed the longest
 	// reboot, or live nodes lose their slot while they are down.
 	LockTTL time.Duration
+	// FleetLockNodes of the nodes (the last ones) take their slot through a FleetLock server
+	// that the run starts on loopback, on the same etcd, instead of from etcd: the odd ones
+	// long-poll as locksmithd does, the even ones poll every 5 simulated minutes without the
+	// extension, as Zincati does. The others use etcd, so one semaphore serves both kinds.
+	FleetLockNodes int
 	// Baseline also runs the fleet with locksmith-style waiting and
 	// compares.
 	Baseline bool
@@ -104,6 +110,7 @@ func parseArgs(args []string, stderr io.Writer) (Options, error) {
 	fs.Float64Var(&o.TimeFactor, "time-factor", 0, "how much faster than real time the daemons' clock runs (default: 1m / reboot-time, so a reboot stands for a one-minute reboot)")
 	fs.Float64Var(&o.FailureRate, "failure-rate", 0, "probability that a node never comes back from its reboot")
 	fs.DurationVar(&o.LockTTL, "lock-ttl", 0, "remove a slot holder after this long (real time; must exceed the longest reboot); 0 never")
+	fs.IntVar(&o.FleetLockNodes, "fleetlock-nodes", 0, "how many nodes take their slot through a FleetLock server on the same etcd (half long-poll like locksmithd --fleetlock-url, half poll every 5 simulated minutes like Zincati)")
 	fs.BoolVar(&o.Baseline, "baseline", o.Baseline, "also run the fleet waiting like old locksmith (polling with back-off 10s..5min on the simulated clock) and compare")
 	fs.Uint64Var(&o.Seed, "seed", 0, "seed of the random draws (0: pick one and print it)")
 	fs.DurationVar(&o.Timeout, "timeout", 0, "give up a fleet run after this long (default 10 × ideal + 30s)")
@@ -178,10 +185,15 @@ func (o Options) Validate() error {
 		return bad("--failure-rate %g: must be in [0, 1)", o.FailureRate)
 	case o.LockTTL < 0:
 		return bad("--lock-ttl %s: must not be negative", o.LockTTL)
+	case o.FleetLockNodes < 0 || o.FleetLockNodes > o.Nodes:
+		return bad("--fleetlock-nodes %d: need between 0 and --nodes (%d)", o.FleetLockNodes, o.Nodes)
 	case o.Timeout < 0:
 		return bad("--timeout %s: must not be negative", o.Timeout)
 	case o.GroupPrefix == "":
 		return bad("--group-prefix must not be empty")
+	}
+	if o.FleetLockNodes > 0 && !fleetlock.GroupPattern.MatchString(o.GroupPrefix) {
+		return bad("--group-prefix %q: FleetLock nodes need group names that match %s", o.GroupPrefix, fleetlock.GroupPattern)
 	}
 	if _, err := o.schedule(); err != nil {
 		return bad("--window: %w", err)

@@ -363,3 +363,16 @@ func TestGroupInUseIsRefused(t *testing.T) {
 		t.Fatalf("Simulate on a group in use = %v, want ErrGroupInUse", err)
 	}
 }
+
+// A mixed fleet: etcd nodes, FleetLock nodes that long-poll and FleetLock nodes that poll like
+// Zincati share one semaphore per group; the independent monitor never sees more holders than
+// max, and every node reboots once.
+func TestMixedFleetSharesOneSemaphore(t *testing.T) {
+	o := small(t)
+	o.Nodes, o.Groups, o.Max, o.FleetLockNodes, o.Baseline = 12, 2, 2, 8, false
+	rep, err := Simulate(testCtx(t), o, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkRun(t, rep.RunReport, o)
+}
