@@ -2,14 +2,16 @@ package main_test
 
 import (
 	"os"
-	"os/exec"
-	"path/filepath"
-	"regexp"
 	"strings"
 	"testing"
+
+	"locksmith.dev/locksmith/internal/testkit/unitcheck"
 )
 
-const unitPath = "../../systemd-units/locksmithd.service"
+const (
+	unitPath = "../../systemd-units/locksmithd.service"
+	dropIn   = "../../systemd-units/locksmithd.service.d/hooks.conf"
+)
 
 func TestUnitContents(t *testing.T) {
 	b, err := os.ReadFile(unitPath)
@@ -30,6 +32,10 @@ func TestUnitContents(t *testing.T) {
 		"CPUWeight=10",
 		"ProtectSystem=strict",
 		"ProtectHome=",
+		"CapabilityBoundingSet=",
+		"SystemCallFilter=@system-service",
+		"ConditionPathExists=!/usr/.noupdate",
+		"ConditionVirtualization=!container",
 		"NoNewPrivileges=yes",
 		"PrivateTmp=yes",
 		"ReadWritePaths=-/run/update-engine",
@@ -44,32 +50,14 @@ func TestUnitContents(t *testing.T) {
 	}
 }
 
-// TestUnitVerifies runs systemd-analyze verify on the unit, with ExecStart
-// pointing at the freshly built binary (verify checks that it exists).
+// TestUnitVerifies runs systemd-analyze verify on the unit, with ExecStart pointing at the
+// freshly built binary (verify checks that it exists), and holds its sandbox to an exposure of
+// at most 3.0 (OK), alone and with the example drop-in for hooks.
 func TestUnitVerifies(t *testing.T) {
-	analyze, err := exec.LookPath("systemd-analyze")
-	if err != nil {
-		t.Skip("systemd-analyze is not installed")
+	if score := unitcheck.Analyze(t, unitPath, binary(t)); score > 3.0 {
+		t.Fatalf("exposure %.1f, want at most 3.0", score)
 	}
-	dir := t.TempDir()
-	probe := filepath.Join(dir, "probe.service")
-	if err := os.WriteFile(probe, []byte("[Service]\nExecStart=/bin/true\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if out, err := exec.Command(analyze, "verify", probe).CombinedOutput(); err != nil {
-		t.Skipf("systemd-analyze verify cannot run here (a trivial unit fails: %v: %s)", err, out)
-	}
-	b, err := os.ReadFile(unitPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	unit := regexp.MustCompile(`(?m)^ExecStart=.*$`).ReplaceAllString(string(b), "ExecStart="+binary(t))
-	path := filepath.Join(dir, "locksmithd.service")
-	if err := os.WriteFile(path, []byte(unit), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	out, err := exec.Command(analyze, "verify", path).CombinedOutput()
-	if err != nil || strings.Contains(string(out), "locksmithd.service") {
-		t.Fatalf("systemd-analyze verify: %v\n%s", err, out)
+	if score := unitcheck.Analyze(t, unitPath, binary(t), dropIn); score > 3.0 {
+		t.Fatalf("exposure with %s: %.1f, want at most 3.0", dropIn, score)
 	}
 }
