@@ -112,6 +112,8 @@ func (s *Semaphore) enqueue(ctx context.Context, h Holder) (*waiter, error) {
 		}
 		w := &waiter{s: s, h: h, lease: l, key: waiterKey(s.queue, l.id, h)}
 		c, cancel := wctx(ctx)
+		// Not retried at once on a transient error (see commit): an enqueue that was applied
+		// after all would read its own key as the last waiter's.
 		resp, err := s.client.Txn(c).Then(
 			clientv3.OpGet(s.last),
 			clientv3.OpPut(w.key, h.ID, clientv3.WithLease(l.id)),
@@ -148,7 +150,7 @@ func (s *Semaphore) enqueue(ctx context.Context, h Holder) (*waiter, error) {
 func (w *waiter) locate(ctx context.Context) error {
 	s := w.s
 	size := w.windowSize()
-	resp, err := s.client.Txn(ctx).
+	resp, err := commit(ctx, s.client.Txn(ctx).
 		If(clientv3.Compare(clientv3.CreateRevision(w.key), "=", w.rev)).
 		Then(clientv3.OpGet(s.key), clientv3.OpTxn(
 			// No waiter key older than this one: it leads.
@@ -157,8 +159,7 @@ func (w *waiter) locate(ctx context.Context) error {
 			[]clientv3.Op{clientv3.OpGet(s.queue, clientv3.WithPrefix(), clientv3.WithKeysOnly(), clientv3.WithLimit(1),
 				clientv3.WithMaxCreateRev(w.rev-1), clientv3.WithSort(clientv3.SortByCreateRevision, clientv3.SortDescend))},
 		)).
-		Else(clientv3.OpGet(s.key)).
-		Commit()
+		Else(clientv3.OpGet(s.key)))
 	if err != nil {
 		return fmt.Errorf("read queue: %w", err)
 	}
@@ -260,7 +261,7 @@ func (w *waiter) follow(ctx context.Context) error {
 	if err == nil && (gap || w.unsure) {
 		w.unsure = false
 		var resp *clientv3.GetResponse
-		if resp, err = w.s.client.Get(ctx, w.pred, clientv3.WithCountOnly()); err == nil && resp.Count == 0 {
+		if resp, err = w.s.get(ctx, w.pred, clientv3.WithCountOnly()); err == nil && resp.Count == 0 {
 			err = errRelocate
 		}
 	}

@@ -155,7 +155,7 @@ func (s *Semaphore) mutate(ctx context.Context, rules writeRules, m mutation) (S
 // read reads the key and the release requests, and counts the queue if
 // asked to, in one request.
 func (s *Semaphore) read(ctx context.Context, count bool) (snapshot, error) {
-	resp, err := s.client.Txn(ctx).Then(s.readOps(count)...).Commit()
+	resp, err := commit(ctx, s.client.Txn(ctx).Then(s.readOps(count)...))
 	if err != nil {
 		return snapshot{}, err
 	}

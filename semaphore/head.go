@@ -43,7 +43,7 @@ func (w *waiter) lead(ctx context.Context) error {
 				return err
 			}
 			if gap {
-				resp, err := w.s.client.Txn(ctx).Then(w.s.readOps(false)...).Commit()
+				resp, err := commit(ctx, w.s.client.Txn(ctx).Then(w.s.readOps(false)...))
 				if err != nil {
 					return err
 				}

@@ -188,7 +188,7 @@ func (s *Semaphore) Repair(ctx context.Context, max int) (State, error) {
 // come first, for status displays. An id may appear more than once when
 // several calls wait for it.
 func (s *Semaphore) Waiters(ctx context.Context) ([]string, error) {
-	resp, err := s.client.Get(ctx, s.queue, clientv3.WithPrefix(), clientv3.WithSort(clientv3.SortByCreateRevision, clientv3.SortAscend))
+	resp, err := s.get(ctx, s.queue, clientv3.WithPrefix(), clientv3.WithSort(clientv3.SortByCreateRevision, clientv3.SortAscend))
 	if err != nil {
 		return nil, s.explain(ctx, fmt.Errorf("list waiters of %s: %w", s.key, err))
 	}
