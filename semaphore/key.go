@@ -9,7 +9,12 @@ import (
 // DefaultGroup is the name of the default reboot group.
 const DefaultGroup = slot.DefaultGroup
 
-const keyRoot = "coreos.com/updateengine/rebootlock/"
+// KeyPrefix starts every key of every group: the semaphores, their queues and release
+// requests. An etcd role that grants read and write on this prefix is all that a node, a
+// FleetLock server or an operator needs (see the README's etcd roles).
+const KeyPrefix = "coreos.com/updateengine/rebootlock/"
+
+const keyRoot = KeyPrefix
 
 // Key returns the etcd key of the semaphore of group:
 // "coreos.com/updateengine/rebootlock/semaphore" for DefaultGroup and
