@@ -56,6 +56,9 @@ func TestFullCycle(t *testing.T) {
 		t.Fatalf("coordinator STATE=%s, want running", s)
 	}
 	after.terminate()
+	if s := e.coordinatorState(); s != "stopped" {
+		t.Fatalf("coordinator STATE=%s after the daemon stopped, want stopped", s)
+	}
 	if n := e.logind.RebootCalls(); n != 1 {
 		t.Fatalf("%d Reboot calls, want 1", n)
 	}

@@ -33,8 +33,12 @@ const (
 	// StateRebootPlanned: the daemon holds what it needs to reboot and is
 	// getting ready (pre-reboot command, login delay).
 	StateRebootPlanned = "reboot-planned"
-	// StateRebooting: the daemon has asked for the reboot.
+	// StateRebooting: the daemon has asked for the reboot. It stays in the file when the daemon
+	// stops for that reboot.
 	StateRebooting = "rebooting"
+	// StateStopped: the daemon stopped without a reboot under way (SIGTERM, or strategy off
+	// once its start-up work is done): nothing coordinates reboots on the host now.
+	StateStopped = "stopped"
 )
 
 // File is the coordinator file of one daemon.

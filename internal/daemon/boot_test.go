@@ -221,8 +221,8 @@ func TestStrategyOffReleasesAndExits(t *testing.T) {
 	n.free()
 	n.rec.waitState(t, daemon.StateOff)
 	n.rec.waitState(t, daemon.StateStopped)
-	if _, states := n.rec.snapshot(); states[len(states)-1] != "running" {
-		t.Fatalf("coordinator states %q, want running last", states)
+	if _, states := n.rec.snapshot(); states[len(states)-1] != "stopped" {
+		t.Fatalf("coordinator states %q, want stopped last", states)
 	}
 }
 

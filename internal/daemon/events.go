@@ -44,12 +44,12 @@ const (
 	StateStopped State = "stopped"
 )
 
-// coordinatorState maps a state to the STATE= of coordinator.conf; ""
-// leaves the file as it is (at stop, it keeps saying what was last true).
+// coordinatorState maps a state to the STATE= of coordinator.conf. A machine that stops after
+// requesting its reboot leaves "rebooting" in place (see Machine.enter).
 func (s State) coordinatorState() string {
 	switch s {
 	case StateStopped:
-		return ""
+		return coordinator.StateStopped
 	case StateStarting:
 		return coordinator.StateStarting
 	case StateSlotTaken, StatePreReboot, StateLoginDelay:

@@ -18,7 +18,11 @@ func (m *Machine) enter(s State, status string) {
 	if s == m.state && status == m.status {
 		return
 	}
-	if cs := s.coordinatorState(); m.d.Coordinator != nil && cs != "" && (m.state == "" || cs != m.state.coordinatorState()) {
+	cs := s.coordinatorState()
+	if s == StateStopped && m.rebootRequested {
+		cs = "" // going down for the reboot: the file keeps saying so
+	}
+	if m.d.Coordinator != nil && cs != "" && (m.state == "" || cs != m.state.coordinatorState()) {
 		if err := m.d.Coordinator.SetState(cs); err != nil {
 			m.log.Warn("cannot update the coordinator file", "error", err)
 		}

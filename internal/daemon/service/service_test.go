@@ -144,7 +144,7 @@ func TestMainStrategyOff(t *testing.T) {
 		t.Fatalf("state %+v, %v; want the slot released", st, err)
 	}
 	conf, err := os.ReadFile(vars["LOCKSMITHD_COORDINATOR_FILE"])
-	if err != nil || string(conf) != "NAME=locksmithd\nSTRATEGY=off\nSTATE=running\n" {
+	if err != nil || string(conf) != "NAME=locksmithd\nSTRATEGY=off\nSTATE=stopped\n" {
 		t.Fatalf("coordinator.conf %q, %v", conf, err)
 	}
 	if !strings.Contains(stderr.String(), "released the reboot slot") {
