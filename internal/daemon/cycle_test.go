@@ -165,6 +165,18 @@ func TestPreRebootCommandFailureReleasesAndRetries(t *testing.T) {
 	n.start()
 	n.rec.waitState(t, daemon.StatePreReboot)
 	n.gaveUp(`pre-reboot command "drain": test failure`)
+	// The failed attempt is reported once, as a warning saying why and when the next one starts
+	// (the release of the slot names it as its reason, at info level).
+	n.logged("level=WARN", `retrying in 10s: pre-reboot command \"drain\": test failure`)
+	warnings := 0
+	for _, l := range strings.Split(n.logs.String(), "\n") {
+		if strings.Contains(l, errTest.Error()) && !strings.Contains(l, "level=INFO") {
+			warnings++
+		}
+	}
+	if warnings != 1 {
+		t.Errorf("the failure is reported in %d lines, want 1:\n%s", warnings, n.logs.String())
+	}
 	n.advance(daemon.DefaultRetryInitial)
 	n.rec.waitState(t, daemon.StatePreReboot)
 	n.rebootCalled()

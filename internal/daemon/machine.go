@@ -268,7 +268,6 @@ func (m *Machine) loop(ctx context.Context) {
 			m.retry.reset() // the next reboot is a new story
 		}
 		d := m.retry.delay()
-		m.log.Warn("reboot attempt ended", "error", err, "retry_in", d)
 		m.enter(StateRetrying, fmt.Sprintf("retrying in %s: %v", d, err))
 		if clock.Sleep(ctx, m.clock, d) != nil {
 			return

@@ -11,6 +11,9 @@ import (
 // status starts with that failure and is logged as an error.
 func (m *Machine) enter(s State, status string) {
 	level := slog.LevelInfo
+	if s == StateRetrying {
+		level = slog.LevelWarn // a failed attempt, logged once: this line says why and when next
+	}
 	if m.slot == slotKept && m.healthFailure != "" && s != StateHealthFailed {
 		status = "post-reboot checks failed, holding the reboot slot (rollout halted): " + m.healthFailure + "; " + status
 		level = slog.LevelError
