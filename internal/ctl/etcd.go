@@ -8,6 +8,7 @@ import (
 
 	"locksmith.dev/locksmith/internal/etcdclient"
 	"locksmith.dev/locksmith/semaphore"
+	"locksmith.dev/locksmith/semaphore/slot"
 )
 
 // errTimeout is matched by the cause of a context that reached --timeout.
@@ -82,12 +83,7 @@ func (r *run) etcdError(ctx context.Context, err error) error {
 }
 
 // groupName names the group in messages.
-func (r *run) groupName() string {
-	if r.opts.group == semaphore.DefaultGroup {
-		return "the default group"
-	}
-	return fmt.Sprintf("group %q", r.opts.group)
-}
+func (r *run) groupName() string { return slot.GroupName(r.opts.group) }
 
 // corruptHint adds what to do to an error about a corrupt value.
 func corruptHint(err error) error {

@@ -20,11 +20,8 @@ func (m *Machine) takeSlot(ctx context.Context, reason string) error {
 	if m.cfg.Strategy != strategy.EtcdLock || m.slot == slotKept {
 		return nil
 	}
-	group := m.cfg.Group
-	if group == "" {
-		group = slot.DefaultGroup
-	}
-	m.enter(StateWaitingSlot, fmt.Sprintf("waiting for a reboot slot in group %q", group))
+	group := slot.GroupName(m.cfg.Group)
+	m.enter(StateWaitingSlot, "waiting for a reboot slot in "+group)
 	// AcquiredAt stays zero: the semaphore stamps it when the slot is
 	// taken, not when the wait began, or a node that waited longer than
 	// another's LockTTL would look stale the moment it got its slot.
@@ -47,7 +44,7 @@ func (m *Machine) takeSlot(ctx context.Context, reason string) error {
 	}
 	h.AcquiredAt = m.clock.Now()
 	m.setSlot(slotForReboot, h)
-	m.enter(StateSlotTaken, fmt.Sprintf("reboot slot taken in group %q", group))
+	m.enter(StateSlotTaken, "reboot slot taken in "+group)
 	return nil
 }
 

@@ -20,6 +20,7 @@ import (
 	"locksmith.dev/locksmith/internal/sdnotify"
 	"locksmith.dev/locksmith/internal/sentinel"
 	"locksmith.dev/locksmith/semaphore"
+	"locksmith.dev/locksmith/semaphore/slot"
 	"locksmith.dev/locksmith/strategy"
 )
 
@@ -95,7 +96,7 @@ func Main(ctx context.Context, args []string, lookup envflag.LookupFunc, stdout,
 	if s.FleetLock.URL != "" {
 		backend = "FleetLock at " + s.FleetLock.URL
 	}
-	log.Info("locksmithd starting", "strategy", s.Strategy, "slots_from", backend, "group", s.Group, "windows", s.Schedule.String(),
+	log.Info("locksmithd starting", "strategy", s.Strategy, "slots_from", backend, "group", slot.GroupName(s.Group), "windows", s.Schedule.String(),
 		"time_zone", s.Schedule.Location().String(), "machine_id", cfg.MachineID, "boot_id", cfg.BootID)
 	return m.Run(ctx)
 }
