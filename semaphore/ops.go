@@ -184,6 +184,23 @@ func (s *Semaphore) Repair(ctx context.Context, max int) (State, error) {
 	return st, nil
 }
 
+// RepairPreview reads the semaphore and returns the state Repair(ctx, max) would write now,
+// writing nothing: an error wrapping ErrNotCorrupt when the value is valid or absent,
+// ErrInvalidMax for a negative max, or the error of etcd or ctx.
+func (s *Semaphore) RepairPreview(ctx context.Context, max int) (State, error) {
+	if max < 0 {
+		return State{}, fmt.Errorf("repair %s: max %d: %w", s.key, max, ErrInvalidMax)
+	}
+	sn, err := s.read(ctx, false)
+	if err != nil {
+		return State{}, s.explain(ctx, fmt.Errorf("repair %s: %w", s.key, err))
+	}
+	if sn.corrupt == nil {
+		return State{}, fmt.Errorf("repair %s: %w", s.key, ErrNotCorrupt)
+	}
+	return State{Max: max, Holders: salvageHolders(sn.corrupt.Value)}, nil
+}
+
 // Waiters returns the holder ids queued by blocked Acquire calls, first
 // come first, for status displays. An id may appear more than once when
 // several calls wait for it.

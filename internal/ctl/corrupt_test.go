@@ -28,13 +28,23 @@ func TestCorruptValue(t *testing.T) {
 		}
 	}
 
-	h.run("repair").fails(t, 2, "repair: overwriting the value of "+key+" needs --force")
+	// Without --force, a preview of what would be written; the value stays as it was.
+	expectOutput(t, "repair preview", h.run("repair", "--max", "2").ok(t), ""+
+		"repair would write this to "+key+" (run again with --force to write it):\n\n"+
+		"Available: 1\nMax: 2\n\n"+
+		"MACHINE ID                        HOSTNAME  HELD FOR  REASON\n"+
+		"fedcba9876543210fedcba9876543210  -         -         -\n")
+	if got, err := srv.ClientT(t).Get(t.Context(), key); err != nil || string(got.Kvs[0].Value) != raw {
+		t.Fatalf("the preview wrote: %v %v", got, err)
+	}
 	h.run("repair", "--force", "--max", "-2").fails(t, 2, "invalid maximum -2")
 	expectOutput(t, "repair", h.run("repair", "--force", "--max", "2").ok(t), ""+
 		"Available: 1\nMax: 2\n\n"+
 		"MACHINE ID                        HOSTNAME  HELD FOR  REASON\n"+
 		"fedcba9876543210fedcba9876543210  -         -         -\n")
-	h.run("repair", "--force").fails(t, 1, "repair: the value of "+key+" is not corrupt; nothing was written")
+	for _, args := range [][]string{{"repair", "--force"}, {"repair"}} {
+		expectOutput(t, "repair of a valid value", h.run(args...).ok(t), "nothing to repair: the value of "+key+" is valid (or absent); nothing was written\n")
+	}
 	h.run("unlock", otherID).ok(t)
 	expectOutput(t, "status after repair", h.run("status").ok(t), "Available: 2\nMax: 2\n")
 }

@@ -14,23 +14,22 @@ func (r *run) repairCommand() *cobra.Command {
 	var force bool
 	var maxArg string
 	cmd := &cobra.Command{
-		Use:   "repair --force [--max N]",
+		Use:   "repair [--force] [--max N]",
 		Short: "Overwrite a corrupt semaphore value",
 		Long: `Repair overwrites a semaphore value that is not valid (as status reports it)
 with a valid one: --max slots (default 1) and the holders that can still be
 read from the corrupt value, so that no more machines are admitted than were
-down. It needs --force, and it writes nothing when the value is valid.`,
+down. Without --force it only shows what it would write. On a valid value it
+writes nothing, says "nothing to repair" and exits 0, so that scripts may run
+it again.`,
 		Args:              maxArgs(0),
 		ValidArgsFunction: cobra.NoFileCompletions,
 		RunE: r.action(func(ctx context.Context, _ []string) error {
-			if !force {
-				return usagef("repair: overwriting the value of %s needs --force", semaphore.Key(r.opts.group))
-			}
 			n, err := parseMax(maxArg)
 			if err != nil {
 				return err
 			}
-			return r.repair(ctx, n)
+			return r.repair(ctx, n, force)
 		}),
 	}
 	cmd.Flags().BoolVar(&force, "force", false, "really overwrite the corrupt value")
@@ -38,14 +37,23 @@ down. It needs --force, and it writes nothing when the value is valid.`,
 	return cmd
 }
 
-func (r *run) repair(ctx context.Context, n int) error {
+// repair writes the repaired value (force), or shows it. A valid value needs no repair.
+func (r *run) repair(ctx context.Context, n int, force bool) error {
 	return r.withSemaphore(ctx, func(ctx context.Context, sem *semaphore.Semaphore) error {
-		st, err := sem.Repair(ctx, n)
+		do := sem.RepairPreview
+		if force {
+			do = sem.Repair
+		}
+		st, err := do(ctx, n)
 		switch {
 		case errors.Is(err, semaphore.ErrNotCorrupt):
-			return explain(err, "repair: the value of %s is not corrupt; nothing was written", sem.Key())
+			fmt.Fprintf(r.cli.Stdout, "nothing to repair: the value of %s is valid (or absent); nothing was written\n", sem.Key())
+			return nil
 		case err != nil:
 			return fmt.Errorf("repair %s: %w", r.groupName(), r.etcdError(ctx, err))
+		}
+		if !force {
+			fmt.Fprintf(r.cli.Stdout, "repair would write this to %s (run again with --force to write it):\n\n", sem.Key())
 		}
 		return r.printStatus(sem.Key(), st, nil)
 	})
