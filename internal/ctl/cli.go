@@ -4,9 +4,9 @@ import (
 	"context"
 	"io"
 	"os"
-	"runtime/debug"
 	"time"
 
+	"locksmith.dev/locksmith/internal/buildinfo"
 	"locksmith.dev/locksmith/internal/envflag"
 	"locksmith.dev/locksmith/internal/hostid"
 )
@@ -110,15 +110,7 @@ func (c *CLI) now() time.Time {
 	return c.Now()
 }
 
-func (c *CLI) version() string {
-	if c.Version != "" {
-		return c.Version
-	}
-	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" {
-		return bi.Main.Version
-	}
-	return "(devel)"
-}
+func (c *CLI) version() string { return buildinfo.Version(c.Version) }
 
 func (c *CLI) lookupEnv(name string) (string, bool) {
 	if c.LookupEnv == nil {

@@ -67,7 +67,7 @@ func TestHelp(t *testing.T) {
 
 func TestVersion(t *testing.T) {
 	h := newHarness(t, nil)
-	for _, args := range [][]string{{"--version"}, {"-version"}} {
+	for _, args := range [][]string{{"--version"}, {"-version"}, {"version"}} {
 		expectOutput(t, strings.Join(args, " "), h.run(args...).ok(t), "locksmithctl version v9.9.9-test\n")
 	}
 }
