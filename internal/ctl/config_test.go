@@ -130,7 +130,7 @@ func TestUnreadableUpdateConfIsAWarning(t *testing.T) {
 	r = h.run("status", "--endpoint", srv.Endpoints()[0], "--group", "", "--etcd-cafile", "", "--etcd-certfile", "", "--etcd-keyfile", "",
 		"--etcd-username", "", "--etcd-password", "", "--etcd-password-file", "")
 	r.ok(t)
-	if r.stderr != "" {
+	if strings.Contains(r.stderr, "environment file") {
 		t.Errorf("update.conf read although every setting was given: %q", r.stderr)
 	}
 }

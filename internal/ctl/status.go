@@ -48,6 +48,15 @@ func (r *run) printStatus(key string, st semaphore.State, waiters []string) erro
 	w := r.cli.Stdout
 	fmt.Fprintln(w, "Available:", st.Free())
 	fmt.Fprintln(w, "Max:", st.Max)
+	if st.Max == 0 {
+		fmt.Fprintln(w, "Paused: max is 0; no machine gets a slot until set-max raises it")
+	}
+	if over := len(st.Holders) - st.Max; over > 0 {
+		fmt.Fprintf(w, "Over max by %d: %d holders for %d slots (max was lowered); nobody is admitted until enough give theirs back\n", over, len(st.Holders), st.Max)
+	}
+	if st.Revision == 0 {
+		fmt.Fprintf(r.cli.Stderr, "locksmithctl: note: %s has no semaphore in etcd yet (%s): it reads as max 1 and is made by the first lock or set-max; check --group if you expected one\n", r.groupName(), key)
+	}
 	if len(st.Holders) > 0 {
 		fmt.Fprintln(w)
 		tw := tabwriter.NewWriter(w, 0, 8, 2, ' ', 0)
@@ -64,6 +73,11 @@ func (r *run) printStatus(key string, st semaphore.State, waiters []string) erro
 		for _, id := range waiters {
 			fmt.Fprintln(w, id)
 		}
+	}
+	if rm := st.LastRemoval; rm != nil {
+		fmt.Fprintln(w, "\nLAST STALE REMOVAL")
+		fmt.Fprintf(w, "%s (%s) removed by %s at %s (%s ago): %s\n", rm.Holder.ID, orDash(rm.Holder.Hostname), rm.By,
+			rm.At.UTC().Format(time.RFC3339), r.cli.now().Sub(rm.At).Round(time.Second), orDash(rm.Reason))
 	}
 	return nil
 }
@@ -87,6 +101,8 @@ type statusJSON struct {
 	Holders   []holderJSON `json:"holders"`
 	Waiters   []string     `json:"waiters"`
 	Revision  int64        `json:"revision"`
+	// Exists is false while the group has no key in etcd yet.
+	Exists bool `json:"exists"`
 	// LastRemoval is the last stale-slot removal recorded in the value.
 	LastRemoval *removalJSON `json:"last_removal,omitempty"`
 }
@@ -115,6 +131,7 @@ func newStatusJSON(group, key string, st semaphore.State, waiters []string) stat
 		Holders:   []holderJSON{},
 		Waiters:   append([]string{}, waiters...),
 		Revision:  st.Revision,
+		Exists:    st.Revision != 0,
 	}
 	for _, h := range st.Holders {
 		out.Holders = append(out.Holders, newHolderJSON(h))
