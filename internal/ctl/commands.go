@@ -149,6 +149,9 @@ func (r *run) helpCommand() *cobra.Command {
 // flagError turns a flag parsing error into a usage error naming the
 // command.
 func flagError(cmd *cobra.Command, err error) error {
+	if msg := err.Error(); strings.Contains(msg, "shorthand flag: 'w'") || strings.Contains(msg, "flag: --write-out") {
+		err = fmt.Errorf("%w; -w/--write-out is etcdctl's: locksmithctl prints JSON with --json", err)
+	}
 	if !cmd.HasParent() {
 		return usagef("%w (see 'locksmithctl help')", err)
 	}

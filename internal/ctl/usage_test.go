@@ -3,6 +3,8 @@ package ctl_test
 import (
 	"strings"
 	"testing"
+
+	"locksmith.dev/locksmith/internal/testkit/embedetcd"
 )
 
 // These runs fail before any connection is tried: no etcd is needed.
@@ -89,4 +91,13 @@ func TestCompletionScripts(t *testing.T) {
 	if !strings.HasPrefix(out, "--group\t") {
 		t.Errorf("__complete status --gr = %q", out)
 	}
+}
+
+// etcdctl's habits: --endpoints is read as --endpoint, and -w json points at --json.
+func TestEtcdctlHabits(t *testing.T) {
+	srv := embedetcd.StartT(t)
+	h := newHarness(t, nil)
+	expectOutput(t, "status --endpoints", h.run("status", "--endpoints", strings.Join(srv.Endpoints(), ",")).ok(t), "Available: 1\nMax: 1\n")
+	h.run("status", "-w", "json").fails(t, 2, "locksmithctl prints JSON with --json")
+	h.run("status", "--write-out=json").fails(t, 2, "locksmithctl prints JSON with --json")
 }

@@ -18,6 +18,9 @@ func TestNormalizeArgs(t *testing.T) {
 		{[]string{"-unknown=1"}, []string{"-unknown=1"}},
 		{[]string{"--", "-endpoint=x"}, []string{"--", "-endpoint=x"}},
 		{[]string{"-"}, []string{"-"}},
+		{[]string{"--endpoints=http://a:2379,http://b:2379"}, []string{"--endpoint=http://a:2379,http://b:2379"}},
+		{[]string{"--endpoints", "http://a:2379", "status"}, []string{"--endpoint", "http://a:2379", "status"}},
+		{[]string{"-endpoints=http://a:2379"}, []string{"--endpoint=http://a:2379"}},
 	}
 	for _, tt := range tests {
 		fs, _, _, _, _ := newFlags()
