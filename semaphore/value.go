@@ -7,6 +7,8 @@ import (
 	"strings"
 	"time"
 	"unicode"
+
+	"locksmith.dev/locksmith/internal/jsonerr"
 )
 
 // readValue is the stored JSON as read. "semaphore" (the free count) is
@@ -58,7 +60,7 @@ func decodeValue(key string, raw []byte) (State, error) {
 	}
 	var w readValue
 	if err := json.Unmarshal(raw, &w); err != nil {
-		return corrupt("not valid semaphore JSON: %v", err)
+		return corrupt("not valid semaphore JSON: %s", jsonerr.Describe(err))
 	}
 	if w.Max == nil {
 		return corrupt("max is missing")

@@ -3,6 +3,7 @@ package strategy
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	// The time zone database is embedded so that IANA names resolve on hosts
@@ -27,8 +28,13 @@ func LoadLocation(name string) (*time.Location, error) {
 	}
 	loc, err := time.LoadLocation(name)
 	if err != nil {
-		return nil, fmt.Errorf("load time zone %q: %w (%v); want an IANA name such as \"Europe/Berlin\", \"UTC\" or \"Local\"",
-			name, ErrUnknownLocation, err)
+		// Go's own text repeats the name ("unknown time zone X"); a malformed name gets its own.
+		why := ""
+		if msg := err.Error(); !strings.HasPrefix(msg, "unknown time zone") {
+			why = " (" + msg + ")"
+		}
+		return nil, fmt.Errorf("load time zone %q: %w%s; want an IANA name such as \"Europe/Berlin\", \"UTC\" or \"Local\"",
+			name, ErrUnknownLocation, why)
 	}
 	return loc, nil
 }

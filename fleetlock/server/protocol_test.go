@@ -34,7 +34,7 @@ func TestBadRequests(t *testing.T) {
 		{"no header", "POST", fleetlock.PathPreReboot, body("b", "default"), nil, 400, fleetlock.KindMissingHeader, "missing header"},
 		{"wrong header", "POST", fleetlock.PathSteadyState, body("a", "default"), map[string]string{fleetlock.HeaderProtocol: "yes"}, 400, fleetlock.KindMissingHeader, `"yes"`},
 		{"not JSON", "POST", fleetlock.PathPreReboot, "id=b", proto, 400, fleetlock.KindBadRequest, "invalid JSON"},
-		{"wrong type", "POST", fleetlock.PathPreReboot, `{"client_params":{"id":7,"group":"default"}}`, proto, 400, fleetlock.KindBadRequest, "client_params.id has a JSON number, want a string"},
+		{"wrong type", "POST", fleetlock.PathPreReboot, `{"client_params":{"id":7,"group":"default"}}`, proto, 400, fleetlock.KindBadRequest, "field client_params.id is a JSON number, want a string"},
 		{"too large", "POST", fleetlock.PathPreReboot, big, proto, 413, fleetlock.KindBodyTooLarge, "larger than"},
 		{"no id", "POST", fleetlock.PathPreReboot, `{"client_params":{"group":"default"}}`, proto, 400, fleetlock.KindBadRequest, "id is missing or empty"},
 		{"empty id", "POST", fleetlock.PathSteadyState, body("", "default"), proto, 400, fleetlock.KindBadRequest, "id is missing or empty"},

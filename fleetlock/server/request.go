@@ -10,6 +10,8 @@ import (
 	"strings"
 	"time"
 
+	"locksmith.dev/locksmith/internal/jsonerr"
+
 	"locksmith.dev/locksmith/fleetlock"
 	"locksmith.dev/locksmith/semaphore"
 )
@@ -41,7 +43,7 @@ func readRequest(w http.ResponseWriter, r *http.Request) (fleetlock.ClientParams
 	}
 	var req fleetlock.Request
 	if err := json.Unmarshal(body, &req); err != nil {
-		return fleetlock.ClientParams{}, failf(http.StatusBadRequest, fleetlock.KindBadRequest, "body is not the FleetLock JSON object: %s", jsonProblem(err))
+		return fleetlock.ClientParams{}, failf(http.StatusBadRequest, fleetlock.KindBadRequest, "body is not the FleetLock JSON object: %s", jsonerr.Describe(err))
 	}
 	p := req.ClientParams
 	switch {
@@ -55,28 +57,6 @@ func readRequest(w http.ResponseWriter, r *http.Request) (fleetlock.ClientParams
 		return p, failf(http.StatusBadRequest, fleetlock.KindBadRequest, "client_params.group %q does not match %s", p.Group, fleetlock.GroupPattern)
 	}
 	return p, nil
-}
-
-// jsonProblem words a decoding error without Go's type names.
-func jsonProblem(err error) string {
-	if te, ok := errors.AsType[*json.UnmarshalTypeError](err); ok {
-		return fmt.Sprintf("field %s has a JSON %s, want a %s", te.Field, te.Value, jsonKind(te.Type.Kind().String()))
-	}
-	if se, ok := errors.AsType[*json.SyntaxError](err); ok {
-		return fmt.Sprintf("invalid JSON at byte %d", se.Offset)
-	}
-	if errors.Is(err, io.ErrUnexpectedEOF) {
-		return "the JSON ends early"
-	}
-	return err.Error()
-}
-
-// jsonKind names a Go kind as JSON does.
-func jsonKind(k string) string {
-	if k == "struct" {
-		return "object"
-	}
-	return k
 }
 
 // waitOf reads the long-poll header of r: how long the client will wait, capped at limit; 0

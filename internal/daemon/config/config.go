@@ -211,7 +211,7 @@ func (f *flags) settings(p source) (Settings, error) {
 		}
 	}
 	if err := s.LogLevel.UnmarshalText([]byte(f.logLevel)); err != nil {
-		return Settings{}, p.invalid("log-level", err)
+		return Settings{}, p.invalid("log-level", errors.New(`want "debug", "info", "warn" or "error"`))
 	}
 	if f.debug {
 		s.LogLevel = slog.LevelDebug

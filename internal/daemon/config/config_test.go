@@ -158,6 +158,7 @@ func TestInvalid(t *testing.T) {
 		{"bad time zone", nil, map[string]string{"LOCKSMITHD_TIMEZONE": "Mars/Olympus"}, []string{`$LOCKSMITHD_TIMEZONE (--timezone)="Mars/Olympus"`}},
 		{"bad duration", nil, map[string]string{"LOCKSMITHD_LOCK_TTL": "soon"}, []string{"LOCKSMITHD_LOCK_TTL", `"soon"`, "--lock-ttl"}},
 		{"negative duration", []string{"--login-delay=-1m"}, nil, []string{`--login-delay="-1m0s"`, "negative"}},
+		{"log level", []string{"--log-level=verbose"}, nil, []string{`--log-level="verbose": want "debug", "info", "warn" or "error"`}},
 		{"zero reboot timeout", []string{"--reboot-timeout=0"}, nil, []string{`--reboot-timeout="0s"`}},
 		{"bad endpoint", nil, map[string]string{"LOCKSMITHD_ENDPOINT": "10.0.0.1:2379"},
 			[]string{`$LOCKSMITHD_ENDPOINT (--endpoint)="10.0.0.1:2379" is not an http://`}},
