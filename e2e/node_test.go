@@ -105,6 +105,7 @@ func newNode(t *testing.T, i int, bin string, endpoints []string, group string) 
 		"--machine-id-file=" + filepath.Join(n.dir, "machine-id"),
 		"--boot-id-file=" + filepath.Join(n.dir, "boot_id"),
 		"--coordinator-file=" + filepath.Join(n.dir, "coordinator.conf"),
+		"--state-dir=" + filepath.Join(n.dir, "state"),
 		// The check leaves a trace, so that the test can tell it ran.
 		"--post-reboot-check=echo checked >> '" + filepath.Join(n.dir, "checks") + "'",
 		"--post-reboot-timeout=1m",

@@ -144,6 +144,7 @@ func (e *env) start(args ...string) *proc {
 		"--machine-id-file=" + filepath.Join(e.dir, "machine-id"),
 		"--boot-id-file=" + e.bootFile,
 		"--coordinator-file=" + filepath.Join(e.dir, "coordinator.conf"),
+		"--state-dir=" + filepath.Join(e.dir, "state"),
 		"--log-level=debug",
 	}
 	return startProc(e.t, e.bin, append(base, args...), []string{"NOTIFY_SOCKET=" + e.notify})

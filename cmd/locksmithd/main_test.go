@@ -41,6 +41,11 @@ func TestFullCycle(t *testing.T) {
 	if _, err := os.Stat(checked); err == nil {
 		t.Fatal("the post-reboot check ran before the reboot")
 	}
+	// The state file records the slot, so that the next start looks for it in etcd.
+	stateFile := filepath.Join(e.dir, "state", "slot.json")
+	if b, err := os.ReadFile(stateFile); err != nil || !strings.Contains(string(b), `"boot_id":"boot-1"`) {
+		t.Fatalf("state file %q, %v; want the slot taken in boot-1", b, err)
+	}
 
 	// The host comes back with a new boot id and the update applied.
 	e.write("boot_id", "boot-2")
@@ -52,6 +57,9 @@ func TestFullCycle(t *testing.T) {
 	}
 	waitLine(t, after.stderr, "release log", "released the reboot slot", "post-reboot checks passed")
 	waitLine(t, after.stderr, "idle log", "idle: waiting for a reboot to be needed")
+	if _, err := os.Stat(stateFile); !os.IsNotExist(err) { // cleared before the machine went idle
+		t.Fatalf("state file after the release: %v, want none", err)
+	}
 	if s := e.coordinatorState(); s != "running" {
 		t.Fatalf("coordinator STATE=%s, want running", s)
 	}

@@ -31,6 +31,7 @@ import (
 	"locksmith.dev/locksmith/internal/envflag"
 	"locksmith.dev/locksmith/internal/etcdclient"
 	"locksmith.dev/locksmith/internal/hostid"
+	"locksmith.dev/locksmith/internal/statefile"
 	"locksmith.dev/locksmith/strategy"
 )
 
@@ -53,7 +54,11 @@ type Settings struct {
 	// Config is the state machine's configuration, but for what the host tells at start and
 	// locksmithd's main fills in: MachineID, BootID, Hostname and WatchdogInterval.
 	daemon.Config
-	Etcd            etcdclient.Config
+	Etcd etcdclient.Config
+	// EtcdConfigured reports an etcd endpoint given explicitly (flag or variable), not the
+	// default one.
+	EtcdConfigured  bool
+	StateDir        string    // directory of the state file (see package statefile)
 	FleetLock       FleetLock // with a URL, the slot comes from a FleetLock server, not etcd
 	Sentinels       []string  // absolute paths
 	UpdateEngine    bool
@@ -118,6 +123,7 @@ func (f *flags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.s.DBusAddress, "dbus-address", DefaultDBusAddress, "address of the D-Bus system bus (update_engine and logind)")
 	fs.StringVar(&f.s.MachineIDFile, "machine-id-file", hostid.DefaultMachineIDPath, "file holding the machine id, the holder id in the semaphore")
 	fs.StringVar(&f.s.BootIDFile, "boot-id-file", hostid.DefaultBootIDPath, "file holding the current boot id")
+	fs.StringVar(&f.s.StateDir, "state-dir", statefile.DefaultDir, "directory of the file that records, across reboots, that this node holds a slot (strategies reboot and off look in etcd at start only when etcd is configured or this file says so)")
 	fs.StringVar(&f.s.CoordinatorFile, "coordinator-file", coordinator.DefaultPath, "file telling update_engine and operators which coordinator runs and its state")
 	fs.StringVar(&f.logLevel, "log-level", "info", `log level: "debug", "info", "warn" or "error" (old locksmithd's --debug is still accepted, hidden and deprecated, as --log-level=debug)`)
 	fs.BoolVar(&f.debug, "debug", false, "deprecated: log at debug level, whatever --log-level says")
@@ -168,6 +174,8 @@ func (f *flags) settings(p source) (Settings, error) {
 		return Settings{}, err
 	}
 	s.Etcd = f.etcd
+	_, _, fromEnv := env.Source("endpoint", p.lookup)
+	s.EtcdConfigured = p.fromArgs["endpoint"] || fromEnv
 	if err := s.Etcd.Validate(); err != nil {
 		return Settings{}, p.etcd(err)
 	}
@@ -205,7 +213,7 @@ func (f *flags) settings(p source) (Settings, error) {
 	if s.Strategy != strategy.Off && !s.UpdateEngine && len(s.Sentinels) == 0 {
 		return Settings{}, p.invalid("update-engine", errors.New("with --update-engine=false, give at least one --reboot-sentinel, or nothing ever says a reboot is needed"))
 	}
-	for _, name := range []string{"dbus-address", "machine-id-file", "boot-id-file", "coordinator-file"} {
+	for _, name := range []string{"dbus-address", "machine-id-file", "boot-id-file", "coordinator-file", "state-dir"} {
 		if v, _ := p.fs.GetString(name); v == "" {
 			return Settings{}, p.invalid(name, errors.New("must not be empty"))
 		}

@@ -19,6 +19,7 @@ import (
 	"locksmith.dev/locksmith/internal/hostid"
 	"locksmith.dev/locksmith/internal/sdnotify"
 	"locksmith.dev/locksmith/internal/sentinel"
+	"locksmith.dev/locksmith/internal/statefile"
 	"locksmith.dev/locksmith/semaphore"
 	"locksmith.dev/locksmith/semaphore/slot"
 	"locksmith.dev/locksmith/strategy"
@@ -71,11 +72,27 @@ func Main(ctx context.Context, args []string, lookup envflag.LookupFunc, stdout,
 			log.Warn("etcd settings should change", "warning", w)
 		}
 	}
-	lock, closeLock, err := newLock(s, cfg.MachineID)
-	if err != nil {
-		return err
+	state := statefile.File{Dir: s.StateDir}
+	recorded, held, stateErr := state.Held()
+	if stateErr != nil {
+		log.Warn("cannot tell from the state file whether this node holds a slot; looking in etcd", "error", stateErr)
 	}
-	defer closeLock()
+	var lock daemon.Lock
+	if s.Strategy == strategy.EtcdLock || s.FleetLock.URL != "" || s.EtcdConfigured || held || stateErr != nil {
+		var closeLock func()
+		if lock, closeLock, err = newLock(s, cfg.MachineID); err != nil {
+			return err
+		}
+		defer closeLock()
+		if held {
+			log.Info("the state file records a slot of this node; looking for it in etcd", "state_file", state.Path(),
+				"group", slot.GroupName(recorded.Group), "taken_in_boot", recorded.BootID)
+		}
+	} else {
+		log.Info("etcd is not configured and the state file records no slot: not looking in etcd", "state_file", state.Path(),
+			"strategy", s.Strategy)
+	}
+	cfg.OnEvent = recorder(state, held, cfg.Group, log)
 	b := &bus{address: s.DBusAddress}
 	defer b.close()
 	deps := daemon.Deps{
@@ -117,6 +134,27 @@ func machineConfig(s config.Settings) (daemon.Config, error) {
 	}
 	cfg.Hostname, _ = os.Hostname()
 	return cfg, nil
+}
+
+// recorder returns a daemon.Config.OnEvent that keeps the state file in step with the slot the
+// machine holds: written when it takes (or finds) one, removed when it holds none. held is what
+// the file said at start. A failure is logged; it costs only the look in etcd at the next start.
+func recorder(state statefile.File, held bool, group string, log *slog.Logger) func(daemon.Event) {
+	return func(e daemon.Event) {
+		if e.Holding == held {
+			return
+		}
+		held = e.Holding
+		var err error
+		if held {
+			err = state.Record(statefile.Slot{Group: group, BootID: e.Holder.BootID, Taken: e.Holder.AcquiredAt})
+		} else {
+			err = state.Clear()
+		}
+		if err != nil {
+			log.Warn("cannot keep the state file up to date; the next start looks in etcd only if etcd is configured", "error", err)
+		}
+	}
 }
 
 // newLock returns the semaphore the machine takes its slot from: a FleetLock server when one is

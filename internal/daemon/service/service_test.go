@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -15,8 +16,10 @@ import (
 	"locksmith.dev/locksmith/internal/envflag"
 	"locksmith.dev/locksmith/internal/logind"
 	"locksmith.dev/locksmith/internal/sentinel"
+	"locksmith.dev/locksmith/internal/statefile"
 	"locksmith.dev/locksmith/internal/testkit/dbustest"
 	"locksmith.dev/locksmith/internal/testkit/embedetcd"
+	"locksmith.dev/locksmith/internal/testkit/testlog"
 	"locksmith.dev/locksmith/semaphore"
 	"locksmith.dev/locksmith/updateengine"
 )
@@ -131,6 +134,7 @@ func TestMainStrategyOff(t *testing.T) {
 		"LOCKSMITHD_MACHINE_ID_FILE":  write("machine-id", "m1\n"),
 		"LOCKSMITHD_BOOT_ID_FILE":     write("boot_id", "new\n"),
 		"LOCKSMITHD_COORDINATOR_FILE": filepath.Join(dir, "run", "coordinator.conf"),
+		"LOCKSMITHD_STATE_DIR":        filepath.Join(dir, "state"),
 		"DBUS_SYSTEM_BUS_ADDRESS":     "unix:path=/nonexistent",
 	}
 	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
@@ -181,5 +185,53 @@ func TestLoggerUnderJournal(t *testing.T) {
 	newLogger(slog.LevelInfo, &journal, envflag.MapLookup(map[string]string{"JOURNAL_STREAM": "8:1"})).Info("x")
 	if !strings.HasPrefix(plain.String(), "time=") || strings.Contains(journal.String(), "time=") {
 		t.Fatalf("plain %q, journal %q", plain.String(), journal.String())
+	}
+}
+
+// A host that never configured etcd, whose state file records no slot, does not look in etcd:
+// with strategy off, Main returns at once (it used to retry the default endpoint for 5 minutes).
+// When the state file records a slot, the daemon looks for it in etcd.
+func TestEtcdOnlyWhenConfiguredOrRecorded(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, content string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	vars := map[string]string{
+		"REBOOT_STRATEGY":             "off",
+		"LOCKSMITHD_MACHINE_ID_FILE":  write("machine-id", "m1\n"),
+		"LOCKSMITHD_BOOT_ID_FILE":     write("boot_id", "new\n"),
+		"LOCKSMITHD_COORDINATOR_FILE": filepath.Join(dir, "coordinator.conf"),
+		"LOCKSMITHD_STATE_DIR":        filepath.Join(dir, "state"),
+		"DBUS_SYSTEM_BUS_ADDRESS":     "unix:path=/nonexistent",
+	}
+	var stderr bytes.Buffer
+	if err := Main(t.Context(), nil, envflag.MapLookup(vars), io.Discard, &stderr); err != nil {
+		t.Fatalf("Main = %v; log:\n%s", err, stderr.String())
+	}
+	if log := stderr.String(); !strings.Contains(log, "etcd is not configured and the state file records no slot: not looking in etcd") ||
+		strings.Contains(log, "127.0.0.1:2379") {
+		t.Fatalf("log:\n%s", log)
+	}
+
+	if err := (statefile.File{Dir: vars["LOCKSMITHD_STATE_DIR"]}).Record(statefile.Slot{BootID: "old"}); err != nil {
+		t.Fatal(err)
+	}
+	vars["REBOOT_STRATEGY"] = "reboot" // one try at start, then the background: the test can stop it
+	ctx, cancel := context.WithCancel(t.Context())
+	logs := &testlog.Lines{}
+	done := make(chan error, 1)
+	go func() { done <- Main(ctx, nil, envflag.MapLookup(vars), io.Discard, logs) }()
+	wctx, wcancel := context.WithTimeout(t.Context(), time.Minute)
+	defer wcancel()
+	if _, _, err := logs.Wait(wctx, 0, "the state file records a slot of this node; looking for it in etcd", "taken_in_boot=old"); err != nil {
+		t.Fatalf("%v in:\n%s", err, logs.String())
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("Main = %v", err)
 	}
 }

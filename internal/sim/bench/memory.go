@@ -63,7 +63,7 @@ func measureMemory(ctx context.Context, path string) (Memory, error) {
 		"--reboot-strategy", "etcd-lock", "--endpoint", strings.Join(srv.Endpoints(), ","), "--group", benchGroup,
 		"--update-engine=false", "--reboot-sentinel", filepath.Join(dir, "reboot-required"),
 		"--machine-id-file", filepath.Join(dir, "machine-id"), "--boot-id-file", filepath.Join(dir, "boot_id"),
-		"--coordinator-file", filepath.Join(dir, "coordinator.conf"), "--dbus-address", "unix:path=" + filepath.Join(dir, "no-bus"),
+		"--coordinator-file", filepath.Join(dir, "coordinator.conf"), "--state-dir", filepath.Join(dir, "state"), "--dbus-address", "unix:path=" + filepath.Join(dir, "no-bus"),
 		"--log-level", "info",
 	}
 	var m Memory
