@@ -27,7 +27,7 @@ func TestExitStatus(t *testing.T) {
 		{[]string{"frobnicate"}, nil, 2, "", `locksmithctl: unknown command "frobnicate"`},
 		{[]string{"set-max", "-1"}, nil, 2, "", "locksmithctl: set-max: invalid maximum -1"},
 		{[]string{"status"}, []string{"LOCKSMITHCTL_TIMEOUT=soon"}, 2, "", `locksmithctl: invalid value "soon" in LOCKSMITHCTL_TIMEOUT (for --timeout)`},
-		{[]string{"status", "--endpoint", "http://127.0.0.1:1", "--timeout", "200ms"}, nil, 1, "", "locksmithctl: create etcd client for http://127.0.0.1:1"},
+		{[]string{"status", "--endpoint", "http://127.0.0.1:1"}, nil, 1, "", "locksmithctl: connection refused by 127.0.0.1:1 (is etcd running?"},
 	} {
 		r := testbin.Run(t, bin, tt.env, tt.args...)
 		if r.Code != tt.code || !strings.HasPrefix(r.Stdout, tt.stdout) || !strings.HasPrefix(r.Stderr, tt.stderr) {

@@ -113,7 +113,7 @@ func TestUpdateConfFallback(t *testing.T) {
 	h.confFiles = nil
 	h.confFiles = []string{h.dir + "/absent.conf"}
 	h.env["LOCKSMITHD_ENDPOINT"] = strings.Join(srv.Endpoints(), ",")
-	h.run("status", "--timeout", "300ms").fails(t, 1, "create etcd client for http://127.0.0.1:2379")
+	h.run("status", "--timeout", "300ms").fails(t, 1, "connection refused by 127.0.0.1:2379 (is etcd running?")
 }
 
 func TestUnreadableUpdateConfIsAWarning(t *testing.T) {
@@ -142,7 +142,7 @@ func TestUnreachableEtcd(t *testing.T) {
 	for _, args := range [][]string{
 		{"status"}, {"lock"}, {"unlock"}, {"set-max", "2"}, {"repair", "--force"}, {"remove-stale", "--older-than", "1h"},
 	} {
-		h.run(args...).fails(t, 1, "create etcd client for http://127.0.0.1:1: context deadline exceeded", "connection refused")
+		h.run(args...).fails(t, 1, "connection refused by 127.0.0.1:1 (is etcd running? set --endpoint or LOCKSMITHCTL_ENDPOINT, or LOCKSMITHD_ENDPOINT in /etc/flatcar/update.conf)")
 	}
 }
 

@@ -39,6 +39,9 @@ func (r *run) semaphore(ctx context.Context) (*semaphore.Semaphore, func(), erro
 		r.warnf("%s", w)
 	}
 	client, err := etcdclient.Connect(ctx, cfg)
+	if ue, ok := errors.AsType[*etcdclient.UnreachableError](err); ok && ue.NoServer {
+		return nil, nil, explain(err, "%v (is etcd running? set --endpoint or LOCKSMITHCTL_ENDPOINT, or LOCKSMITHD_ENDPOINT in /etc/flatcar/update.conf)", err)
+	}
 	if err != nil {
 		return nil, nil, err
 	}

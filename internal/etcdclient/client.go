@@ -16,6 +16,10 @@ import (
 	"google.golang.org/grpc"
 )
 
+// DiagnoseTimeout bounds the transport-level try of Connect: a refused or mismatched endpoint is
+// reported within it.
+const DiagnoseTimeout = time.Second
+
 // DefaultEndpoint is locksmith's default etcd endpoint.
 const DefaultEndpoint = "http://127.0.0.1:2379"
 
@@ -63,7 +67,14 @@ func New(c Config) (*clientv3.Client, error) {
 // error, or when ctx ends with an error wrapping context.Cause(ctx). ctx
 // bounds only the connecting: the client returned lives until it is
 // closed.
+//
+// First, every endpoint is tried at the transport level for up to DiagnoseTimeout (see
+// [Config.Diagnose]): when none can serve (refused, not resolving, a TLS mismatch), Connect
+// returns that *UnreachableError at once instead of waiting for ctx.
 func Connect(ctx context.Context, c Config) (*clientv3.Client, error) {
+	if err := c.Diagnose(ctx, DiagnoseTimeout); err != nil {
+		return nil, err
+	}
 	c.DialOptions = append(slices.Clip(c.DialOptions), grpc.WithBlock(), grpc.WithReturnConnectionError())
 	// clientv3 gives up connecting when its base context ends, and ends its
 	// own context with it; this one ends with ctx only while connecting.

@@ -133,15 +133,17 @@ func TestConnect(t *testing.T) {
 	}
 }
 
-// Connect reports a refused connection as such once DialTimeout passes.
+// Connect reports a refused connection at once, in plain words, whatever its context allows.
 func TestConnectRefused(t *testing.T) {
-	cli, err := Connect(t.Context(), Config{Endpoints: []string{"http://127.0.0.1:1"}, DialTimeout: 200 * time.Millisecond})
+	cli, err := Connect(t.Context(), Config{Endpoints: []string{"http://127.0.0.1:1", "http://no-such-host.invalid:2379"}, DialTimeout: time.Minute})
 	if err == nil {
 		_ = cli.Close()
 		t.Fatal("Connect to a closed port succeeded")
 	}
-	if msg := err.Error(); !strings.Contains(msg, "create etcd client for http://127.0.0.1:1") || !strings.Contains(msg, "connection refused") {
-		t.Fatalf("Connect to a closed port: %v", err)
+	ue, ok := errors.AsType[*UnreachableError](err)
+	if !ok || !ue.NoServer || !strings.Contains(err.Error(), "connection refused by 127.0.0.1:1") ||
+		!strings.Contains(err.Error(), "no-such-host.invalid does not resolve") || strings.Contains(err.Error(), "rpc error") {
+		t.Fatalf("Connect to a closed port and a name that does not resolve: %v", err)
 	}
 }
 

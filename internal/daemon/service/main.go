@@ -173,7 +173,7 @@ func newLock(s config.Settings, machineID string) (daemon.Lock, func(), error) {
 		return nil, nil, fmt.Errorf("%w: %w", config.ErrInvalid, err)
 	}
 	sem := semaphore.New(client, s.Group)
-	return sem, func() {
+	return etcdLock{Semaphore: sem, cfg: s.Etcd}, func() {
 		_ = sem.Close()
 		_ = client.Close()
 	}, nil

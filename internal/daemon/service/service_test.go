@@ -14,6 +14,7 @@ import (
 
 	"locksmith.dev/locksmith/internal/daemon/config"
 	"locksmith.dev/locksmith/internal/envflag"
+	"locksmith.dev/locksmith/internal/etcdclient"
 	"locksmith.dev/locksmith/internal/logind"
 	"locksmith.dev/locksmith/internal/sentinel"
 	"locksmith.dev/locksmith/internal/statefile"
@@ -233,5 +234,32 @@ func TestEtcdOnlyWhenConfiguredOrRecorded(t *testing.T) {
 	cancel()
 	if err := <-done; err != nil {
 		t.Fatalf("Main = %v", err)
+	}
+}
+
+// The daemon's etcd errors say what to do: a refused endpoint is named as such (not as a
+// timeout), and a corrupt value names the repair.
+func TestEtcdErrorsSayWhatToDo(t *testing.T) {
+	cfg := etcdclient.Config{Endpoints: []string{"http://127.0.0.1:1"}}
+	c, err := etcdclient.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	l := etcdLock{Semaphore: semaphore.New(c, ""), cfg: cfg}
+	ctx, cancel := context.WithTimeout(t.Context(), 300*time.Millisecond)
+	defer cancel()
+	_, err = l.Get(ctx)
+	if err == nil || !strings.HasPrefix(err.Error(), "connection refused by 127.0.0.1:1 (is etcd running?") || !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Get from a refused endpoint: %v", err)
+	}
+
+	srv := embedetcd.StartT(t)
+	if _, err := srv.ClientT(t).Put(t.Context(), semaphore.Key(""), "{"); err != nil {
+		t.Fatal(err)
+	}
+	l = etcdLock{Semaphore: semaphore.New(srv.ClientT(t), ""), cfg: etcdclient.Config{Endpoints: srv.Endpoints()}}
+	if _, err := l.Get(t.Context()); !errors.Is(err, semaphore.ErrCorrupt) || !strings.Contains(err.Error(), "locksmithctl repair") {
+		t.Fatalf("Get of a corrupt value: %v", err)
 	}
 }
