@@ -88,3 +88,21 @@ func TestLastIsWhatWasSeen(t *testing.T) {
 		t.Fatalf("Last after TryAcquire = %+v, %v; want holder a", st, ok)
 	}
 }
+
+func TestGroupsListsExistingSemaphores(t *testing.T) {
+	_, c := etcdT(t)
+	if got, err := Groups(ctxT(t), c); err != nil || len(got) != 0 {
+		t.Fatalf("Groups of an empty etcd = %q, %v", got, err)
+	}
+	for _, g := range []string{"workers", DefaultGroup, "a b/c"} {
+		if err := newT(t, c, g).TryAcquire(ctxT(t), Holder{ID: "n1"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// A waiter key of a group is not a group.
+	rawPut(t, c, Key("workers")+"/waiters/1", "n2")
+	got, err := Groups(ctxT(t), c)
+	if err != nil || strings.Join(got, "|") != "|a b/c|workers" {
+		t.Fatalf("Groups = %q, %v; want the default group, \"a b/c\" and workers", got, err)
+	}
+}

@@ -63,6 +63,7 @@ Exit status: 0 on success, 1 when the command failed, 2 on a usage error.`,
 		r.repairCommand(),
 		r.rebootCommand(),
 		r.sendNeedRebootCommand(),
+		r.groupsCommand(),
 		r.versionCommand(),
 	)
 	r.completionCommand()

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"time"
 
+	clientv3 "go.etcd.io/etcd/client/v3"
+
 	"locksmith.dev/locksmith/internal/etcdclient"
 	"locksmith.dev/locksmith/semaphore"
 	"locksmith.dev/locksmith/semaphore/slot"
@@ -26,22 +28,28 @@ func (c timeoutCause) Is(target error) bool {
 	return target == errTimeout || target == context.DeadlineExceeded
 }
 
-// semaphore connects to etcd and returns a handle on the semaphore of the
-// group and a function that closes both. Invalid connection settings are a
-// usage error; warnings about them go to stderr. The connection is made
-// within --timeout, and given up when ctx ends.
-func (r *run) semaphore(ctx context.Context) (*semaphore.Semaphore, func(), error) {
+// connect connects to etcd and returns the client. Invalid connection settings are a usage
+// error; warnings about them go to stderr. The connection is made within --timeout, and given
+// up when ctx ends; an endpoint that refuses or does not resolve fails at once.
+func (r *run) connect(ctx context.Context) (*clientv3.Client, error) {
 	cfg := r.opts.etcdConfig()
 	if err := cfg.Validate(); err != nil {
-		return nil, nil, usageError{err}
+		return nil, usageError{err}
 	}
 	for _, w := range cfg.Warnings() {
 		r.warnf("%s", w)
 	}
 	client, err := etcdclient.Connect(ctx, cfg)
 	if ue, ok := errors.AsType[*etcdclient.UnreachableError](err); ok && ue.NoServer {
-		return nil, nil, explain(err, "%v (is etcd running? set --endpoint or LOCKSMITHCTL_ENDPOINT, or LOCKSMITHD_ENDPOINT in /etc/flatcar/update.conf)", err)
+		return nil, explain(err, "%v (is etcd running? set --endpoint or LOCKSMITHCTL_ENDPOINT, or LOCKSMITHD_ENDPOINT in /etc/flatcar/update.conf)", err)
 	}
+	return client, err
+}
+
+// semaphore connects to etcd (see connect) and returns a handle on the semaphore of the group
+// and a function that closes both.
+func (r *run) semaphore(ctx context.Context) (*semaphore.Semaphore, func(), error) {
+	client, err := r.connect(ctx)
 	if err != nil {
 		return nil, nil, err
 	}

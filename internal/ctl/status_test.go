@@ -51,3 +51,20 @@ func TestStatusSaysWhatMatters(t *testing.T) {
 		t.Errorf("status does not end with the last stale removal %q:\n%s", want, out)
 	}
 }
+
+// groups lists the groups that exist, the default one first, with max and holders.
+func TestGroups(t *testing.T) {
+	srv := embedetcd.StartT(t)
+	h := newHarness(t, srv)
+	expectOutput(t, "groups of an empty etcd", h.run("groups").ok(t), "no group has a semaphore in etcd yet\n")
+	h.run("--group", "workers", "set-max", "2").ok(t)
+	h.run("lock", "a").ok(t)
+	expectOutput(t, "groups", h.run("groups").ok(t), ""+
+		"GROUP      MAX  AVAILABLE  HOLDERS\n"+
+		"(default)  1    0          a\n"+
+		"workers    2    2          -\n")
+	out := h.run("groups", "--json").ok(t)
+	if !strings.Contains(out, `"group": "workers"`) || !strings.Contains(out, `"holders": [`+"\n"+`      "a"`) {
+		t.Errorf("groups --json:\n%s", out)
+	}
+}
