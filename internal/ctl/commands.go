@@ -52,6 +52,7 @@ Exit status: 0 on success, 1 when the command failed, 2 on a usage error.`,
 	root.SetFlagErrorFunc(flagError)
 	root.Flags().Bool("version", false, "print the version and exit")
 	r.opts.register(root.PersistentFlags())
+	_ = root.RegisterFlagCompletionFunc("group", r.completeGroups) // cannot fail: the flag exists
 	environment().Document(root.PersistentFlags())
 	root.SetHelpCommand(r.helpCommand())
 	root.AddCommand(

@@ -1,8 +1,11 @@
 package ctl_test
 
 import (
+	"context"
 	"strings"
 	"testing"
+
+	clientv3 "go.etcd.io/etcd/client/v3"
 
 	"locksmith.dev/locksmith/internal/testkit/embedetcd"
 	"locksmith.dev/locksmith/semaphore"
@@ -147,7 +150,8 @@ func TestUnreachableEtcd(t *testing.T) {
 }
 
 func TestCompleteHolders(t *testing.T) {
-	h := newHarness(t, embedetcd.StartT(t))
+	srv := embedetcd.StartT(t)
+	h := newHarness(t, srv)
 	h.run("set-max", "2").ok(t)
 	h.run("lock").ok(t)
 	h.run("lock", otherID).ok(t)
@@ -155,6 +159,23 @@ func TestCompleteHolders(t *testing.T) {
 	want := thisID + "\tnode-1\n" + otherID + "\t-\n:4\n"
 	if !strings.HasPrefix(out, want) {
 		t.Errorf("__complete unlock '' = %q, want prefix %q", out, want)
+	}
+	// Waiters too, and lock completes the same ids; --group completes the groups that exist.
+	c := srv.ClientT(t)
+	sem := semaphore.New(c, semaphore.DefaultGroup)
+	defer sem.Close()
+	ctx, cancel := context.WithCancel(t.Context())
+	queued := c.Watch(ctx, semaphore.Key(semaphore.DefaultGroup)+"/waiters/", clientv3.WithPrefix())
+	waited := make(chan error, 1)
+	go func() { waited <- sem.Acquire(ctx, semaphore.Holder{ID: "waiter-1"}) }()
+	defer func() { cancel(); <-waited }()
+	<-queued // the waiter key is in etcd
+	if out := h.run("__complete", "lock", "").ok(t); !strings.HasPrefix(out, thisID+"\tnode-1\n"+otherID+"\t-\nwaiter-1\twaiting\n:4\n") {
+		t.Errorf("__complete lock '' = %q, want the holders, then the waiter", out)
+	}
+	h.run("--group", "canary", "set-max", "1").ok(t)
+	if out := h.run("__complete", "status", "--group", "").ok(t); !strings.HasPrefix(out, "canary\n:4\n") {
+		t.Errorf("__complete status --group '' = %q, want canary", out)
 	}
 	// Without etcd there is nothing to offer, and no error.
 	h.env["LOCKSMITHCTL_ENDPOINT"] = "http://127.0.0.1:1"

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/spf13/cobra"
 
@@ -20,7 +21,7 @@ given machine id, without waiting: it fails when no slot is free. Locking an
 id that already holds a slot succeeds and changes nothing. Under normal
 operation locksmithd takes and gives back the slots itself.`,
 		Args:              maxArgs(1),
-		ValidArgsFunction: cobra.NoFileCompletions,
+		ValidArgsFunction: r.completeHolders,
 		RunE: r.action(func(ctx context.Context, args []string) error {
 			return r.lock(ctx, args, reason)
 		}),
@@ -102,8 +103,8 @@ func (r *run) holderID(args []string) (id string, self bool, err error) {
 	return mine, true, nil
 }
 
-// completeHolders completes the ids of the current holders, described by
-// their host names. It stays silent when etcd cannot be asked.
+// completeHolders completes the ids of the current holders, described by their host names,
+// then those of the waiters, in queue order. It stays silent when etcd cannot be asked.
 func (r *run) completeHolders(cmd *cobra.Command, args []string, _ string) ([]cobra.Completion, cobra.ShellCompDirective) {
 	if len(args) > 0 || r.applyEnvironment() != nil {
 		return nil, cobra.ShellCompDirectiveNoFileComp
@@ -114,7 +115,36 @@ func (r *run) completeHolders(cmd *cobra.Command, args []string, _ string) ([]co
 		for _, h := range st.Holders {
 			ids = append(ids, cobra.CompletionWithDesc(h.ID, orDash(h.Hostname)))
 		}
+		waiters, _ := sem.Waiters(ctx)
+		for _, id := range waiters {
+			if _, held := st.Holder(id); !held && !slices.Contains(ids, cobra.CompletionWithDesc(id, "waiting")) {
+				ids = append(ids, cobra.CompletionWithDesc(id, "waiting"))
+			}
+		}
 		return err
 	})
 	return ids, cobra.ShellCompDirectiveNoFileComp
+}
+
+// completeGroups completes --group with the groups that exist in etcd. It stays silent when
+// etcd cannot be asked.
+func (r *run) completeGroups(cmd *cobra.Command, _ []string, _ string) ([]cobra.Completion, cobra.ShellCompDirective) {
+	if r.applyEnvironment() != nil {
+		return nil, cobra.ShellCompDirectiveNoFileComp
+	}
+	client, err := r.connect(cmd.Context())
+	if err != nil {
+		return nil, cobra.ShellCompDirectiveNoFileComp
+	}
+	defer client.Close()
+	ctx, cancel := r.withTimeout(cmd.Context())
+	defer cancel()
+	groups, _ := semaphore.Groups(ctx, client)
+	var out []cobra.Completion
+	for _, g := range groups {
+		if g != semaphore.DefaultGroup {
+			out = append(out, g)
+		}
+	}
+	return out, cobra.ShellCompDirectiveNoFileComp
 }
