@@ -1,5 +1,5 @@
 # Entry points; each target runs one documented command.
-.PHONY: test sim bench
+.PHONY: test sim bench sysext
 
 # The whole test suite (see scripts/test).
 test:
@@ -12,3 +12,7 @@ sim:
 # The benchmark of BENCHMARKS.md (see scripts/bench); a few minutes.
 bench:
 	./scripts/bench
+
+# The systemd-sysext image for Flatcar (see scripts/sysext).
+sysext:
+	./scripts/sysext
