@@ -58,6 +58,7 @@ func (m *Machine) attempt(ctx context.Context) error {
 		if ctx.Err() != nil {
 			return err
 		}
+		m.callOffWarning(ctx)
 		if errors.Is(err, ErrSlotLost) {
 			continue
 		}
@@ -159,6 +160,7 @@ func (m *Machine) loginDelay(ctx context.Context) error {
 	}
 	users := strings.Join(who, ", ")
 	m.log.Warn("people are logged in; delaying the reboot once", "delay", m.cfg.LoginDelay, "users", users)
+	m.warn(ctx, m.clock.Now().Add(m.cfg.LoginDelay))
 	m.enter(StateLoginDelay, fmt.Sprintf("delaying the reboot by %s for logged-in users: %s", m.cfg.LoginDelay, users))
 	return clock.Sleep(ctx, m.clock, m.cfg.LoginDelay)
 }

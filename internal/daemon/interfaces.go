@@ -48,6 +48,15 @@ type Sessions interface {
 	InteractiveSessions(ctx context.Context) ([]Session, error)
 }
 
+// Warner warns the people logged in before a reboot, the way logind does for a scheduled
+// shutdown (it broadcasts to every terminal itself), so that the daemon needs no device access.
+type Warner interface {
+	// WarnReboot announces a reboot at `at`, with message.
+	WarnReboot(ctx context.Context, at time.Time, message string) error
+	// CancelWarning calls the announced reboot off; logind tells the terminals.
+	CancelWarning(ctx context.Context) error
+}
+
 // Session is a person logged in, as far as the login delay names them in its log and status.
 type Session struct {
 	User       string // user name

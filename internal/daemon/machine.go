@@ -92,6 +92,9 @@ type Deps struct {
 	// Sessions lists logged-in people for the login delay; nil disables
 	// the delay.
 	Sessions Sessions
+	// Warner, if set, warns the people logged in when the login delay begins, and calls the
+	// warning off when the reboot does not happen; nil warns nobody.
+	Warner Warner
 	// Runner runs the checks and the pre-reboot command; nil selects
 	// ShellRunner.
 	Runner Runner
@@ -159,6 +162,7 @@ type Machine struct {
 	holder          slot.Holder
 	rebootRequested bool
 	loginDelayDone  bool
+	warned          bool // the people logged in were told of a reboot that has not been called off
 	healthFailure   string // first line of why the post-reboot checks failed, while the slot is kept
 	retry           backoff
 }
@@ -279,6 +283,9 @@ func (m *Machine) loop(ctx context.Context) {
 // fresh bounded context since ctx has ended, and says goodbye.
 func (m *Machine) stop(ctx context.Context) {
 	m.releaseUnused(ctx, "shutting down before the reboot was requested")
+	if !m.rebootRequested {
+		m.callOffWarning(ctx)
+	}
 	status := "stopped"
 	switch {
 	case m.rebootRequested:

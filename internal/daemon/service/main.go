@@ -103,7 +103,7 @@ func Main(ctx context.Context, args []string, lookup envflag.LookupFunc, stdout,
 	}
 	if s.Strategy != strategy.Off {
 		deps.Updates = updateSource(s, b, log)
-		deps.Rebooter, deps.Sessions = login{b}, login{b}
+		deps.Rebooter, deps.Sessions, deps.Warner = login{b}, login{b}, login{b}
 	}
 	m, err := daemon.New(cfg, deps)
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"time"
 
 	"locksmith.dev/locksmith/internal/daemon"
 	"locksmith.dev/locksmith/internal/logind"
@@ -134,4 +135,22 @@ func (l login) InteractiveSessions(ctx context.Context) ([]daemon.Session, error
 		people[i] = daemon.Session{User: s.User, TTY: s.TTY, RemoteHost: s.RemoteHost}
 	}
 	return people, nil
+}
+
+// WarnReboot has logind warn everyone logged in of the reboot at `at`.
+func (l login) WarnReboot(ctx context.Context, at time.Time, message string) error {
+	conn, err := l.bus.get()
+	if err != nil {
+		return err
+	}
+	return logind.New(conn).WarnReboot(ctx, at, message)
+}
+
+// CancelWarning calls logind's warning off.
+func (l login) CancelWarning(ctx context.Context) error {
+	conn, err := l.bus.get()
+	if err != nil {
+		return err
+	}
+	return logind.New(conn).CancelWarning(ctx)
 }

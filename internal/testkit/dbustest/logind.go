@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/godbus/dbus/v5"
 
@@ -37,6 +38,13 @@ type Logind struct {
 	interactive bool
 	// called is closed and replaced on every Reboot call.
 	called chan struct{}
+	// The scheduled shutdown: ScheduleShutdown's arguments (kind "" when none is scheduled),
+	// the wall message, and how many times CancelScheduledShutdown cancelled one.
+	scheduledKind string
+	scheduledAt   time.Time
+	wall          string
+	cancels       int
+	changed       chan struct{} // closed and replaced whenever the schedule changes
 }
 
 // ServeLogind connects to b, exports logind's objects and takes the name
@@ -48,10 +56,13 @@ func ServeLogind(b *Bus) (*Logind, error) {
 	if err != nil {
 		return nil, err
 	}
-	l := &Logind{conn: conn, called: make(chan struct{})}
+	l := &Logind{conn: conn, called: make(chan struct{}), changed: make(chan struct{})}
 	err = conn.ExportMethodTable(map[string]any{
-		"Reboot":       l.reboot,
-		"ListSessions": l.listSessions,
+		"Reboot":                  l.reboot,
+		"ListSessions":            l.listSessions,
+		"SetWallMessage":          l.setWallMessage,
+		"ScheduleShutdown":        l.scheduleShutdown,
+		"CancelScheduledShutdown": l.cancelScheduledShutdown,
 	}, logind.ObjectPath, logind.ManagerInterface)
 	if err == nil {
 		err = conn.ExportSubtreeMethodTable(map[string]any{"GetAll": l.getAll}, sessionPathPrefix, propertiesIface)
