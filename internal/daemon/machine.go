@@ -162,7 +162,7 @@ type Machine struct {
 	holder          slot.Holder
 	rebootRequested bool
 	loginDelayDone  bool
-	warned          bool // the people logged in were told of a reboot that has not been called off
+	warned          bool   // the people logged in were told of a reboot that has not been called off
 	healthFailure   string // first line of why the post-reboot checks failed, while the slot is kept
 	retry           backoff
 }
