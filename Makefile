@@ -1,5 +1,5 @@
 # Entry points; each target runs one documented command.
-.PHONY: test sim bench sysext
+.PHONY: test sim bench sysext man
 
 # The whole test suite (see scripts/test).
 test:
@@ -16,3 +16,7 @@ bench:
 # The systemd-sysext image for Flatcar (see scripts/sysext).
 sysext:
 	./scripts/sysext
+
+# The manual pages in docs/man, from the programs' flags (a test keeps them in sync).
+man:
+	go run ./internal/manpages/gen docs/man

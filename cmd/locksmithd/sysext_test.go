@@ -33,6 +33,7 @@ func TestSysextImage(t *testing.T) {
 		"/usr/lib/locksmith/locksmithd", "/usr/lib/locksmith/locksmith-fleetlockd", "/usr/bin/locksmithctl",
 		"/usr/lib/systemd/system/locksmithd.service", "/usr/lib/systemd/system/locksmith-fleetlockd.service",
 		"/usr/lib/extension-release.d/extension-release.locksmith",
+		"/usr/share/man/man8/locksmithd.8", "/usr/share/man/man1/locksmithctl.1", "/usr/share/man/man5/locksmith-update.conf.5",
 	} {
 		if !strings.Contains(string(list)+"\n", want+"\n") {
 			t.Errorf("the image lacks %s:\n%s", want, list)

@@ -6,6 +6,8 @@ import (
 	"os"
 	"time"
 
+	"github.com/spf13/cobra"
+
 	"locksmith.dev/locksmith/internal/buildinfo"
 	"locksmith.dev/locksmith/internal/envflag"
 	"locksmith.dev/locksmith/internal/hostid"
@@ -80,6 +82,10 @@ func (c *CLI) Run(ctx context.Context, args []string) error {
 	_, err := root.ExecuteContextC(ctx)
 	return err
 }
+
+// Command returns locksmithctl's command tree, for documentation (the manual pages): its
+// commands and options, as --help shows them.
+func Command() *cobra.Command { return (&run{cli: &CLI{}}).commands() }
 
 func (c *CLI) machineID() (string, error) {
 	return hostid.ReadMachineID(orDefault(c.MachineIDPath, hostid.DefaultMachineIDPath))

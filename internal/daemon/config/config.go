@@ -130,18 +130,34 @@ func (f *flags) register(fs *pflag.FlagSet) {
 	_ = fs.MarkDeprecated("debug", "use --log-level=debug") // cannot fail: the flag exists
 }
 
+// newFlagSet returns locksmithd's flags, stored into f, with --help and --version, each usage
+// naming its variables.
+func newFlagSet(f *flags) (fs *pflag.FlagSet, help, version *bool) {
+	fs = pflag.NewFlagSet("locksmithd", pflag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	f.register(fs)
+	help = fs.BoolP("help", "h", false, "show this help")
+	version = fs.Bool("version", false, "print the version and exit")
+	env.Document(fs, "help", "version")
+	return fs, help, version
+}
+
+// FlagSet returns locksmithd's flags as --help lists them, for documentation (the manual pages).
+func FlagSet() *pflag.FlagSet {
+	fs, _, _ := newFlagSet(&flags{})
+	return fs
+}
+
+// Variables returns the environment variables that set each flag, most preferred first.
+func Variables(flag string) []string { return env.Names(flag) }
+
 // Parse reads the configuration from args (without the program name) and
 // the variables lookup finds, and validates it. For --help it prints the
 // usage to usage and returns ErrHelp; for --version it returns ErrVersion.
 // Every other error wraps ErrInvalid.
 func Parse(args []string, lookup envflag.LookupFunc, usage io.Writer) (Settings, error) {
-	fs := pflag.NewFlagSet("locksmithd", pflag.ContinueOnError)
-	fs.SetOutput(io.Discard)
 	var f flags
-	f.register(fs)
-	help := fs.BoolP("help", "h", false, "show this help")
-	version := fs.Bool("version", false, "print the version and exit")
-	env.Document(fs, "help", "version")
+	fs, help, version := newFlagSet(&f)
 	if err := fs.Parse(envflag.NormalizeArgs(fs, args)); err != nil {
 		return Settings{}, fmt.Errorf("%w: %w (see --help)", ErrInvalid, err)
 	}
