@@ -11,11 +11,12 @@ import (
 	"syscall"
 
 	"locksmith.dev/locksmith/internal/daemon/service"
+	"locksmith.dev/locksmith/internal/envflag"
 )
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err := service.Main(ctx, os.Args[1:], os.LookupEnv, os.Stdout, os.Stderr)
+	err := service.Main(ctx, os.Args[1:], envflag.OS(), os.Stdout, os.Stderr)
 	stop()
 	if code := service.ExitCode(err); code != 0 {
 		fmt.Fprintln(os.Stderr, "locksmithd:", err)

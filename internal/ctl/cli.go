@@ -25,6 +25,9 @@ type CLI struct {
 	// LookupEnv reads the process environment (os.LookupEnv in main); nil
 	// is an empty environment.
 	LookupEnv envflag.LookupFunc
+	// EnvNames lists the variables set in the process environment, for the warning about
+	// LOCKSMITHCTL_ ones that name no option; nil warns of none.
+	EnvNames []string
 	// UpdateConfFiles are read for the LOCKSMITHD_* settings shared with
 	// locksmithd, a later file winning over an earlier one; nil means
 	// [DefaultUpdateConfFiles].
@@ -66,7 +69,8 @@ func DefaultUpdateConfFiles() []string {
 // and the real clock. It returns what [CLI.Run] returns; [ExitCode] maps
 // the error to the exit status, and the caller prints it.
 func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	cli := &CLI{Stdout: stdout, Stderr: stderr, LookupEnv: os.LookupEnv}
+	env := envflag.OS()
+	cli := &CLI{Stdout: stdout, Stderr: stderr, LookupEnv: env.Lookup, EnvNames: env.Names}
 	return cli.Run(ctx, args)
 }
 

@@ -31,6 +31,9 @@ func (r *run) applyEnvironment() error {
 	if err := env.Apply(fs, r.processEnv); err != nil {
 		return usageError{err}
 	}
+	for _, w := range env.Unknown(fs, r.cli.EnvNames) {
+		r.warnf("%s", w)
+	}
 	var set [][]string // the groups of which an option is set
 	for _, group := range settingGroups {
 		if slices.ContainsFunc(group, fs.Changed) {

@@ -84,6 +84,7 @@ func (h *harness) cli(stdout, stderr *bytes.Buffer) *ctl.CLI {
 		Stdout:          stdout,
 		Stderr:          stderr,
 		LookupEnv:       envflag.MapLookup(h.env),
+		EnvNames:        envflag.Map(h.env).Names,
 		UpdateConfFiles: h.confFiles,
 		MachineIDPath:   filepath.Join(h.dir, "machine-id"),
 		BootIDPath:      filepath.Join(h.dir, "boot_id"),

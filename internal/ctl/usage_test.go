@@ -101,3 +101,15 @@ func TestEtcdctlHabits(t *testing.T) {
 	h.run("status", "-w", "json").fails(t, 2, "locksmithctl prints JSON with --json")
 	h.run("status", "--write-out=json").fails(t, 2, "locksmithctl prints JSON with --json")
 }
+
+// A LOCKSMITHCTL_* variable that names no option is a warning naming the closest one.
+func TestUnknownVariable(t *testing.T) {
+	srv := embedetcd.StartT(t)
+	h := newHarness(t, srv)
+	h.env["LOCKSMITHCTL_GROPU"] = "x"
+	r := h.run("status")
+	r.ok(t)
+	if !strings.Contains(r.stderr, "locksmithctl: warning: $LOCKSMITHCTL_GROPU names no option (did you mean $LOCKSMITHCTL_GROUP?); it is ignored") {
+		t.Errorf("stderr %q", r.stderr)
+	}
+}

@@ -2,6 +2,7 @@ package envflag
 
 import (
 	"fmt"
+	"os"
 	"slices"
 	"strings"
 
@@ -104,4 +105,85 @@ func MapLookup(m map[string]string) LookupFunc {
 		v, ok := m[name]
 		return v, ok
 	}
+}
+
+// Unknown returns a warning for each of names (variable names) that starts with the Prefix and an
+// underscore but sets no flag of fs (nor one in skip): "$LOCKSMITHD_LOCK_TL names no option (did
+// you mean $LOCKSMITHD_LOCK_TTL?)". The suggestion is the closest variable by edit distance, when
+// it is close.
+func (e Env) Unknown(fs *pflag.FlagSet, names []string, skip ...string) []string {
+	known := map[string]bool{}
+	var all []string
+	fs.VisitAll(func(f *pflag.Flag) {
+		if !slices.Contains(skip, f.Name) {
+			known[e.Name(f.Name)] = true
+			all = append(all, e.Name(f.Name))
+		}
+	})
+	var warnings []string
+	for _, n := range names {
+		if !strings.HasPrefix(n, e.Prefix+"_") || known[n] {
+			continue
+		}
+		w := "$" + n + " names no option"
+		best, dist := "", len(n)
+		for _, k := range all {
+			if d := editDistance(n, k); d < dist {
+				best, dist = k, d
+			}
+		}
+		if best != "" && dist <= max(2, len(n)/4) {
+			w += " (did you mean $" + best + "?)"
+		}
+		warnings = append(warnings, w+"; it is ignored")
+	}
+	return warnings
+}
+
+// editDistance is the Levenshtein distance of a and b.
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur := make([]int, len(b)+1)
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev = cur
+	}
+	return prev[len(b)]
+}
+
+// Environment is where a program's variables come from: Lookup finds one, Names lists those set
+// (for the warning about unknown ones).
+type Environment struct {
+	Lookup LookupFunc
+	Names  []string
+}
+
+// OS returns the process environment.
+func OS() Environment {
+	var names []string
+	for _, kv := range os.Environ() {
+		name, _, _ := strings.Cut(kv, "=")
+		names = append(names, name)
+	}
+	return Environment{Lookup: os.LookupEnv, Names: names}
+}
+
+// Map returns an Environment over m, for tests.
+func Map(m map[string]string) Environment {
+	names := make([]string, 0, len(m))
+	for k := range m {
+		names = append(names, k)
+	}
+	slices.Sort(names)
+	return Environment{Lookup: MapLookup(m), Names: names}
 }

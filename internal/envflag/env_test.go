@@ -1,6 +1,7 @@
 package envflag
 
 import (
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -140,5 +141,22 @@ func TestChain(t *testing.T) {
 	}
 	if _, ok := l("C"); ok {
 		t.Error("C found in neither map")
+	}
+}
+
+func TestUnknown(t *testing.T) {
+	fs := pflag.NewFlagSet("t", pflag.ContinueOnError)
+	fs.Duration("lock-ttl", 0, "")
+	fs.String("endpoint", "", "")
+	fs.Bool("version", false, "")
+	e := Env{Prefix: "LOCKSMITHD"}
+	got := e.Unknown(fs, []string{"LOCKSMITHD_LOCK_TL", "LOCKSMITHD_ENDPOINT", "LOCKSMITHD_WHATEVER_ELSE", "PATH", "LOCKSMITHD_VERSION"}, "version")
+	want := []string{
+		"$LOCKSMITHD_LOCK_TL names no option (did you mean $LOCKSMITHD_LOCK_TTL?); it is ignored",
+		"$LOCKSMITHD_WHATEVER_ELSE names no option; it is ignored",
+		"$LOCKSMITHD_VERSION names no option; it is ignored",
+	}
+	if !slices.Equal(got, want) {
+		t.Fatalf("Unknown = %q, want %q", got, want)
 	}
 }

@@ -152,10 +152,12 @@ func FlagSet() *pflag.FlagSet {
 func Variables(flag string) []string { return env.Names(flag) }
 
 // Parse reads the configuration from args (without the program name) and
-// the variables lookup finds, and validates it. For --help it prints the
+// the environment vars, and validates it; variables of its prefix that name no option give a
+// warning in Settings.Warnings. For --help it prints the
 // usage to usage and returns ErrHelp; for --version it returns ErrVersion.
 // Every other error wraps ErrInvalid.
-func Parse(args []string, lookup envflag.LookupFunc, usage io.Writer) (Settings, error) {
+func Parse(args []string, vars envflag.Environment, usage io.Writer) (Settings, error) {
+	lookup := vars.Lookup
 	var f flags
 	fs, help, version := newFlagSet(&f)
 	if err := fs.Parse(envflag.NormalizeArgs(fs, args)); err != nil {
@@ -176,7 +178,9 @@ func Parse(args []string, lookup envflag.LookupFunc, usage io.Writer) (Settings,
 	if err := env.Apply(fs, lookup, "help", "version"); err != nil {
 		return Settings{}, fmt.Errorf("%w: %w", ErrInvalid, err)
 	}
-	return f.settings(p)
+	s, err := f.settings(p)
+	s.Warnings = append(s.Warnings, env.Unknown(fs, vars.Names, "help", "version")...)
+	return s, err
 }
 
 // settings validates the raw values.

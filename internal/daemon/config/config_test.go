@@ -18,7 +18,7 @@ import (
 func parse(t *testing.T, args []string, vars map[string]string) (Settings, error) {
 	t.Helper()
 	var out bytes.Buffer
-	return Parse(args, envflag.MapLookup(vars), &out)
+	return Parse(args, envflag.Map(vars), &out)
 }
 
 func TestDefaults(t *testing.T) {
@@ -199,7 +199,7 @@ func TestInvalid(t *testing.T) {
 
 func TestHelp(t *testing.T) {
 	var out bytes.Buffer
-	_, err := Parse([]string{"--help"}, envflag.MapLookup(nil), &out)
+	_, err := Parse([]string{"--help"}, envflag.Map(nil), &out)
 	if !errors.Is(err, ErrHelp) {
 		t.Fatalf("Parse(--help) = %v", err)
 	}
@@ -226,5 +226,16 @@ func TestRetryBounds(t *testing.T) {
 		if _, err := parse(t, args, nil); !errors.Is(err, ErrInvalid) {
 			t.Errorf("Parse(%q) = %v, want ErrInvalid", args, err)
 		}
+	}
+}
+
+// A LOCKSMITHD_* variable that names no option is a warning naming the closest one.
+func TestUnknownVariable(t *testing.T) {
+	s, err := parse(t, nil, map[string]string{"LOCKSMITHD_LOCK_TL": "1h", "REBOOT_STRATEGY": "off"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(s.Warnings) != 1 || s.Warnings[0] != "$LOCKSMITHD_LOCK_TL names no option (did you mean $LOCKSMITHD_LOCK_TTL?); it is ignored" {
+		t.Fatalf("warnings %q", s.Warnings)
 	}
 }

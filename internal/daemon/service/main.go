@@ -40,7 +40,7 @@ func ExitCode(err error) int {
 }
 
 // Main runs locksmithd with the command line args (without the program
-// name) and the environment lookup finds (os.LookupEnv in main; systemd's
+// name) and the environment vars (envflag.OS() in main; systemd's
 // NOTIFY_SOCKET, WATCHDOG_USEC and WATCHDOG_PID are read by go-systemd from
 // the process environment): it reads
 // and validates the configuration, then runs the state machine until ctx
@@ -51,8 +51,9 @@ func ExitCode(err error) int {
 // usage, config.ErrVersion after printing the version, an error wrapping config.ErrInvalid if the configuration (flags,
 // environment, the identity files, the etcd TLS files) is invalid, and
 // another error if the daemon cannot run.
-func Main(ctx context.Context, args []string, lookup envflag.LookupFunc, stdout, stderr io.Writer) error {
-	s, err := config.Parse(args, lookup, stdout)
+func Main(ctx context.Context, args []string, vars envflag.Environment, stdout, stderr io.Writer) error {
+	lookup := vars.Lookup
+	s, err := config.Parse(args, vars, stdout)
 	if errors.Is(err, config.ErrVersion) {
 		fmt.Fprintf(stdout, "locksmithd version %s\n", version())
 	}

@@ -141,7 +141,7 @@ func TestMainStrategyOff(t *testing.T) {
 	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
 	defer cancel()
 	var stdout, stderr bytes.Buffer
-	if err := Main(ctx, nil, envflag.MapLookup(vars), &stdout, &stderr); err != nil {
+	if err := Main(ctx, nil, envflag.Map(vars), &stdout, &stderr); err != nil {
 		t.Fatalf("Main = %v; log:\n%s", err, stderr.String())
 	}
 	st, err := sem.Get(t.Context())
@@ -172,7 +172,7 @@ func TestMainInvalid(t *testing.T) {
 			// systemd's own variables are read by go-systemd from the process environment.
 			t.Setenv("WATCHDOG_USEC", vars["WATCHDOG_USEC"])
 			var out bytes.Buffer
-			err := Main(t.Context(), nil, envflag.MapLookup(vars), &out, &out)
+			err := Main(t.Context(), nil, envflag.Map(vars), &out, &out)
 			if ExitCode(err) != 2 {
 				t.Fatalf("Main = %v, want an invalid configuration", err)
 			}
@@ -210,7 +210,7 @@ func TestEtcdOnlyWhenConfiguredOrRecorded(t *testing.T) {
 		"DBUS_SYSTEM_BUS_ADDRESS":     "unix:path=/nonexistent",
 	}
 	var stderr bytes.Buffer
-	if err := Main(t.Context(), nil, envflag.MapLookup(vars), io.Discard, &stderr); err != nil {
+	if err := Main(t.Context(), nil, envflag.Map(vars), io.Discard, &stderr); err != nil {
 		t.Fatalf("Main = %v; log:\n%s", err, stderr.String())
 	}
 	if log := stderr.String(); !strings.Contains(log, "etcd is not configured and the state file records no slot: not looking in etcd") ||
@@ -225,7 +225,7 @@ func TestEtcdOnlyWhenConfiguredOrRecorded(t *testing.T) {
 	ctx, cancel := context.WithCancel(t.Context())
 	logs := &testlog.Lines{}
 	done := make(chan error, 1)
-	go func() { done <- Main(ctx, nil, envflag.MapLookup(vars), io.Discard, logs) }()
+	go func() { done <- Main(ctx, nil, envflag.Map(vars), io.Discard, logs) }()
 	wctx, wcancel := context.WithTimeout(t.Context(), time.Minute)
 	defer wcancel()
 	if _, _, err := logs.Wait(wctx, 0, "the state file records a slot of this node; looking for it in etcd", "taken_in_boot=old"); err != nil {
