@@ -1,6 +1,7 @@
 package ctl
 
 import (
+	"math"
 	"time"
 
 	"github.com/spf13/pflag"
@@ -40,8 +41,14 @@ func (o *options) register(fs *pflag.FlagSet) {
 func (o *options) etcdConfig() etcdclient.Config {
 	cfg := o.etcd
 	cfg.DialTimeout = o.timeout
+	if o.timeout <= 0 {
+		cfg.DialTimeout = noLimit // --timeout 0 is no limit for the connection too, not its 5 s default
+	}
 	return cfg
 }
+
+// noLimit is a duration no command waits out.
+const noLimit = time.Duration(math.MaxInt64)
 
 // daemonPrefix is the prefix of locksmithd's variables in update.conf.
 const daemonPrefix = "LOCKSMITHD"

@@ -18,3 +18,13 @@ func TestTimeoutCause(t *testing.T) {
 		t.Fatalf("timeoutCause says %q, want %q", got, want)
 	}
 }
+
+// --timeout 0 means no limit for the connection too (it gave up after 5 s, sooner than the default).
+func TestNoTimeoutConnects(t *testing.T) {
+	if got := (&options{timeout: 0}).etcdConfig().DialTimeout; got < 24*time.Hour {
+		t.Fatalf("--timeout 0 dials for at most %s", got)
+	}
+	if got := (&options{timeout: 30 * time.Second}).etcdConfig().DialTimeout; got != 30*time.Second {
+		t.Fatalf("--timeout 30s dials for %s", got)
+	}
+}

@@ -52,3 +52,11 @@ func TestTLSClientCertificateRequired(t *testing.T) {
 	// A certificate without its key is a usage error.
 	h.run("status", "--etcd-certfile", certs.ClientCert).fails(t, 2, "must be given together")
 }
+
+// https:// to a server that speaks plain HTTP gets its own sentence, at once.
+func TestHTTPSToPlainServer(t *testing.T) {
+	srv := embedetcd.StartT(t)
+	h := newHarness(t, nil)
+	ep := strings.Replace(srv.Endpoints()[0], "http://", "https://", 1)
+	h.run("status", "--endpoint", ep).fails(t, 1, "hung up at the TLS handshake: it likely does not speak TLS (use http:// for it")
+}

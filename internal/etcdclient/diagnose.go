@@ -6,6 +6,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/url"
 	"strings"
@@ -135,6 +136,8 @@ func tlsProblem(addr string, err error) string {
 	switch {
 	case errors.As(err, &record):
 		return addr + " answers plain HTTP, not TLS (use http:// for it, or enable TLS on the server)"
+	case errors.Is(err, io.EOF) || errors.Is(err, syscall.ECONNRESET):
+		return addr + " hung up at the TLS handshake: it likely does not speak TLS (use http:// for it, or enable TLS on the server)"
 	case errors.As(err, &unknown):
 		return "the certificate of " + addr + " is signed by an authority this host does not trust (set --etcd-cafile to the CA that signed it)"
 	case errors.As(err, &host):
