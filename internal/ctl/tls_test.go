@@ -49,6 +49,10 @@ func TestTLSClientCertificateRequired(t *testing.T) {
 	delete(h.env, "LOCKSMITHCTL_ETCD_CERTFILE")
 	delete(h.env, "LOCKSMITHCTL_ETCD_KEYFILE")
 	h.run("status").fails(t, 1, "requires a client certificate (set --etcd-certfile and --etcd-keyfile)")
+	// A client certificate from another CA is refused, in its own sentence.
+	other := testcerts.WriteT(t)
+	h.run("status", "--etcd-certfile", other.ClientCert, "--etcd-keyfile", other.ClientKey).fails(t, 1,
+		"refused the client certificate (check --etcd-certfile and --etcd-keyfile)")
 	// A certificate without its key is a usage error.
 	h.run("status", "--etcd-certfile", certs.ClientCert).fails(t, 2, "must be given together")
 }
