@@ -29,7 +29,13 @@ func (e *env) releaseInBackground(ctx context.Context, checked bool) {
 			}
 			if !checked && h.BootID != e.cfg.BootID {
 				e.log.Info("strategy reboot: etcd answers again; this machine rebooted while holding a slot, running the post-reboot checks before releasing it", holderAttr(h))
-				if err := e.postRebootChecks(ctx, func(status string) { e.log.Info(status) }); err != nil {
+				if err := e.postRebootChecks(ctx, func(failed bool, status string) {
+					if failed {
+						e.log.Warn(status)
+					} else {
+						e.log.Info(status)
+					}
+				}); err != nil {
 					if ctx.Err() == nil {
 						e.keptAfterFailedChecks(err, h)
 					}

@@ -40,7 +40,13 @@ func (m *Machine) afterBoot(ctx context.Context) error {
 	}
 	m.log.Info("this machine rebooted while holding a slot; running the post-reboot checks before releasing it", holderAttr(h))
 	m.setSlot(slotKept, h)
-	if err := m.postRebootChecks(ctx, func(status string) { m.enter(StateCheckingHealth, status) }); err != nil {
+	if err := m.postRebootChecks(ctx, func(failed bool, status string) {
+		if failed {
+			m.enterRetry(StateCheckingHealth, status)
+		} else {
+			m.enter(StateCheckingHealth, status)
+		}
+	}); err != nil {
 		if ctx.Err() != nil {
 			return context.Cause(ctx)
 		}
@@ -106,8 +112,7 @@ func (m *Machine) persist(ctx context.Context, what string, op func(context.Cont
 			}
 			d = min(d, left)
 		}
-		m.log.Warn("cannot reach etcd at start; retrying", "step", what, "error", err, "retry_in", d)
-		m.enter(StateStarting, fmt.Sprintf("cannot %s, retrying in %s: %v", what, d, err))
+		m.enterRetry(StateStarting, fmt.Sprintf("cannot %s, retrying in %s: %v", what, d, err))
 		if err := clock.Sleep(ctx, m.clock, d); err != nil {
 			return err
 		}

@@ -11,17 +11,18 @@ import (
 // postRebootChecks runs the post-reboot checks until all pass in one round,
 // retrying failed rounds with back-off while the next round would start
 // before PostRebootTimeout has passed since the first. A check still
-// running at that time is stopped. Progress is reported to report. It
-// returns nil when a round passed, the last failure when time ran out, or
-// ctx's cause.
-func (e *env) postRebootChecks(ctx context.Context, report func(status string)) error {
+// running at that time is stopped. Progress is reported to report, a
+// failed round to be retried with failed set (to be logged once, as a
+// warning). It returns nil when a round passed, the last failure when time
+// ran out, or ctx's cause.
+func (e *env) postRebootChecks(ctx context.Context, report func(failed bool, status string)) error {
 	if len(e.cfg.PostRebootChecks) == 0 {
 		return nil
 	}
 	deadline := e.clock.Now().Add(e.cfg.PostRebootTimeout)
 	b := backoff{initial: e.cfg.RetryInitial, max: max(DefaultCheckRetryMax, e.cfg.RetryInitial)}
 	for round := 1; ; round++ {
-		report(fmt.Sprintf("running post-reboot checks (round %d); the reboot slot is released once they pass", round))
+		report(false, fmt.Sprintf("running post-reboot checks (round %d); the reboot slot is released once they pass", round))
 		err := e.checkRound(ctx, deadline)
 		if err == nil {
 			e.log.Info("post-reboot checks passed", "round", round)
@@ -34,8 +35,7 @@ func (e *env) postRebootChecks(ctx context.Context, report func(status string)) 
 		if e.cfg.PostRebootTimeout == 0 || !e.clock.Now().Add(d).Before(deadline) {
 			return fmt.Errorf("%w (not passed within the post-reboot timeout of %s, %d rounds)", err, e.cfg.PostRebootTimeout, round)
 		}
-		e.log.Warn("post-reboot check failed; retrying", "error", err, "round", round, "retry_in", d)
-		report(fmt.Sprintf("post-reboot checks failed (round %d), retrying in %s: %v", round, d, err))
+		report(true, fmt.Sprintf("post-reboot checks failed (round %d), retrying in %s: %v", round, d, err))
 		if err := clock.Sleep(ctx, e.clock, d); err != nil {
 			return err
 		}

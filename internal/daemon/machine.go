@@ -272,7 +272,7 @@ func (m *Machine) loop(ctx context.Context) {
 			m.retry.reset() // the next reboot is a new story
 		}
 		d := m.retry.delay()
-		m.enter(StateRetrying, fmt.Sprintf("retrying in %s: %v", d, err))
+		m.enterRetry(StateRetrying, fmt.Sprintf("retrying in %s: %v", d, err))
 		if clock.Sleep(ctx, m.clock, d) != nil {
 			return
 		}

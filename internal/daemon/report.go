@@ -10,10 +10,15 @@ import (
 // the machine keeps a slot because the post-reboot checks failed, every
 // status starts with that failure and is logged as an error.
 func (m *Machine) enter(s State, status string) {
-	level := slog.LevelInfo
-	if s == StateRetrying {
-		level = slog.LevelWarn // a failed attempt, logged once: this line says why and when next
-	}
+	m.enterAt(slog.LevelInfo, s, status)
+}
+
+// enterRetry is enter for a failure that is retried: the status, which says what failed, why and
+// when the next try comes, is logged once, as a warning.
+func (m *Machine) enterRetry(s State, status string) { m.enterAt(slog.LevelWarn, s, status) }
+
+// enterAt is enter with the level of the log line.
+func (m *Machine) enterAt(level slog.Level, s State, status string) {
 	if m.slot == slotKept && m.healthFailure != "" && s != StateHealthFailed {
 		status = "post-reboot checks failed, holding the reboot slot (rollout halted): " + m.healthFailure + "; " + status
 		level = slog.LevelError
