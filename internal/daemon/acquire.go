@@ -36,7 +36,7 @@ func (m *Machine) takeSlot(ctx context.Context, reason string) error {
 	if m.cfg.LockTTL > 0 {
 		wg.Go(func() { m.env.removeStale(actx) })
 	}
-	err := m.d.Lock.Acquire(actx, h)
+	err := m.env.acquire(actx, h)
 	cancel()
 	wg.Wait()
 	if err != nil {
@@ -46,6 +46,41 @@ func (m *Machine) takeSlot(ctx context.Context, reason string) error {
 	m.setSlot(slotForReboot, h)
 	m.enter(StateSlotTaken, "reboot slot taken in "+group)
 	return nil
+}
+
+// Bounds of the retries of a failed wait for a slot (see acquire).
+const (
+	acquireRetryInitial = 100 * time.Millisecond
+	acquireRetryMax     = 2 * time.Second
+)
+
+// acquire waits for a slot with Lock.Acquire, and waits again when a wait fails (etcd did not
+// answer, or lost the wait's lease): at once the first time, then after delays doubling from
+// acquireRetryInitial to acquireRetryMax, so that a waiter is back in the queue within
+// acquireRetryMax of etcd answering again (the attempt's back-off would take RetryInitial, and
+// send it to the back of the queue later). The first failure of a run of them is logged as a
+// warning, the others at debug level. A corrupt value, an invalid id and ctx's end are returned.
+func (e *env) acquire(ctx context.Context, h slot.Holder) error {
+	b := backoff{initial: acquireRetryInitial, max: acquireRetryMax}
+	for failures := 0; ; failures++ {
+		err := e.d.Lock.Acquire(ctx, h)
+		if err == nil || ctx.Err() != nil || errors.Is(err, slot.ErrCorrupt) || errors.Is(err, slot.ErrInvalidID) ||
+			errors.Is(err, slot.ErrClosed) {
+			return err
+		}
+		d := time.Duration(0)
+		if failures > 0 {
+			d = b.delay()
+		}
+		level := slog.LevelWarn
+		if failures > 0 {
+			level = slog.LevelDebug
+		}
+		e.log.Log(ctx, level, "waiting for a reboot slot failed; waiting again", "error", err, "retry_in", d)
+		if err := clock.Sleep(ctx, e.clock, d); err != nil {
+			return err
+		}
+	}
 }
 
 // removeStale runs while takeSlot waits, until ctx ends. Whenever the

@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -161,4 +162,41 @@ func TestLockTTLRemovesOneStaleHolderAtATime(t *testing.T) {
 	p.rec.waitState(t, daemon.StateSlotTaken)
 	p.rebootCalled()
 	removed("dead2", "m2", "m1", "m2")
+}
+
+// failingAcquire is a Lock whose Acquire fails the first fails times.
+type failingAcquire struct {
+	daemon.Lock
+	mu    sync.Mutex
+	fails int
+}
+
+func (f *failingAcquire) Acquire(ctx context.Context, h semaphore.Holder) error {
+	f.mu.Lock()
+	fail := f.fails > 0
+	f.fails--
+	f.mu.Unlock()
+	if fail {
+		return errTest
+	}
+	return f.Lock.Acquire(ctx, h)
+}
+
+// A wait for a slot that fails (etcd did not answer) waits again at once, then after short
+// delays, within the same attempt: no attempt back-off, and the failure is logged once.
+func TestFailedWaitForSlotWaitsAgainSoon(t *testing.T) {
+	n := newNode(t)
+	n.deps.Lock = &failingAcquire{Lock: n.deps.Lock, fails: 3}
+	n.upd.set(true, nil)
+	n.start()
+	n.logged("level=WARN", "waiting for a reboot slot failed; waiting again", errTest.Error(), "retry_in=0s")
+	n.advance(100 * time.Millisecond) // the third wait, after the second failed
+	n.advance(200 * time.Millisecond) // the fourth
+	n.rebootCalled()
+	if _, states := n.rec.snapshot(); slices.Contains(states, string(daemon.StateRetrying)) {
+		t.Fatalf("coordinator states %q: the attempt was given up", states)
+	}
+	if got := strings.Count(n.logs.String(), "level=WARN msg=\"waiting for a reboot slot failed"); got != 1 {
+		t.Fatalf("%d warnings of the failed waits, want 1:\n%s", got, n.logs.String())
+	}
 }
