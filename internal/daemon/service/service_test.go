@@ -121,23 +121,8 @@ func TestMainStrategyOff(t *testing.T) {
 	if err := sem.Acquire(t.Context(), semaphore.Holder{ID: "m1", BootID: "old"}); err != nil {
 		t.Fatal(err)
 	}
-	dir := t.TempDir()
-	write := func(name, content string) string {
-		p := filepath.Join(dir, name)
-		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
-	vars := map[string]string{
-		"REBOOT_STRATEGY":             "off",
-		"LOCKSMITHD_ENDPOINT":         strings.Join(srv.Endpoints(), ","),
-		"LOCKSMITHD_MACHINE_ID_FILE":  write("machine-id", "m1\n"),
-		"LOCKSMITHD_BOOT_ID_FILE":     write("boot_id", "new\n"),
-		"LOCKSMITHD_COORDINATOR_FILE": filepath.Join(dir, "run", "coordinator.conf"),
-		"LOCKSMITHD_STATE_DIR":        filepath.Join(dir, "state"),
-		"DBUS_SYSTEM_BUS_ADDRESS":     "unix:path=/nonexistent",
-	}
+	vars := offHost(t)
+	vars["LOCKSMITHD_ENDPOINT"] = strings.Join(srv.Endpoints(), ",")
 	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
 	defer cancel()
 	var stdout, stderr bytes.Buffer
@@ -193,22 +178,7 @@ func TestLoggerUnderJournal(t *testing.T) {
 // with strategy off, Main returns at once (it used to retry the default endpoint for 5 minutes).
 // When the state file records a slot, the daemon looks for it in etcd.
 func TestEtcdOnlyWhenConfiguredOrRecorded(t *testing.T) {
-	dir := t.TempDir()
-	write := func(name, content string) string {
-		p := filepath.Join(dir, name)
-		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
-	vars := map[string]string{
-		"REBOOT_STRATEGY":             "off",
-		"LOCKSMITHD_MACHINE_ID_FILE":  write("machine-id", "m1\n"),
-		"LOCKSMITHD_BOOT_ID_FILE":     write("boot_id", "new\n"),
-		"LOCKSMITHD_COORDINATOR_FILE": filepath.Join(dir, "coordinator.conf"),
-		"LOCKSMITHD_STATE_DIR":        filepath.Join(dir, "state"),
-		"DBUS_SYSTEM_BUS_ADDRESS":     "unix:path=/nonexistent",
-	}
+	vars := offHost(t)
 	var stderr bytes.Buffer
 	if err := Main(t.Context(), nil, envflag.Map(vars), io.Discard, &stderr); err != nil {
 		t.Fatalf("Main = %v; log:\n%s", err, stderr.String())
@@ -261,5 +231,26 @@ func TestEtcdErrorsSayWhatToDo(t *testing.T) {
 	l = etcdLock{Semaphore: semaphore.New(srv.ClientT(t), ""), cfg: etcdclient.Config{Endpoints: srv.Endpoints()}}
 	if _, err := l.Get(t.Context()); !errors.Is(err, semaphore.ErrCorrupt) || !strings.Contains(err.Error(), "locksmithctl repair") {
 		t.Fatalf("Get of a corrupt value: %v", err)
+	}
+}
+
+// offHost returns the settings of a host of machine m1, in boot "new", with strategy off, its
+// files in a temporary directory, no etcd configured and no D-Bus.
+func offHost(t *testing.T) map[string]string {
+	dir := t.TempDir()
+	write := func(name, content string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	return map[string]string{
+		"REBOOT_STRATEGY":             "off",
+		"LOCKSMITHD_MACHINE_ID_FILE":  write("machine-id", "m1\n"),
+		"LOCKSMITHD_BOOT_ID_FILE":     write("boot_id", "new\n"),
+		"LOCKSMITHD_COORDINATOR_FILE": filepath.Join(dir, "run", "coordinator.conf"),
+		"LOCKSMITHD_STATE_DIR":        filepath.Join(dir, "state"),
+		"DBUS_SYSTEM_BUS_ADDRESS":     "unix:path=/nonexistent",
 	}
 }
