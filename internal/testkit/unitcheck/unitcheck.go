@@ -20,9 +20,10 @@ var (
 
 // Analyze writes the unit at unitPath, with ExecStart pointing at bin and the [Service] lines
 // of each drop-in appended to its [Service] section (as systemd would merge them), into a
-// temporary directory; runs systemd-analyze verify on it, failing the test on any complaint; and
-// returns its exposure score from systemd-analyze security --offline=yes. Without
-// systemd-analyze the test is skipped, except in CI (CI=true), where it fails.
+// temporary directory. It runs systemd-analyze verify on that copy, failing the test on a
+// complaint about it, and returns its exposure score from systemd-analyze security
+// --offline=yes. Without systemd-analyze the test is skipped, except in CI (CI=true), where it
+// fails.
 func Analyze(t *testing.T, unitPath, bin string, dropIns ...string) float64 {
 	t.Helper()
 	analyze, err := exec.LookPath("systemd-analyze")
@@ -52,7 +53,8 @@ func Analyze(t *testing.T, unitPath, bin string, dropIns ...string) float64 {
 	if err := os.WriteFile(path, []byte(unit), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if out, err := exec.Command(analyze, "verify", path).CombinedOutput(); err != nil || len(out) != 0 {
+	// Complaints about other units of the host are not this unit's.
+	if out, err := exec.Command(analyze, "verify", path).CombinedOutput(); err != nil || strings.Contains(string(out), filepath.Base(unitPath)) {
 		t.Fatalf("systemd-analyze verify %s: %v\n%s", filepath.Base(unitPath), err, out)
 	}
 	out, err := exec.Command(analyze, "security", "--offline=yes", path).CombinedOutput()
