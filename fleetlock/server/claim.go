@@ -61,6 +61,13 @@ func (c *claim) takeOver(try func() error) (taken, gone bool, err error) {
 	return true, false, nil
 }
 
+// isOver reports whether the claim was taken over, withdrawn or expired.
+func (c *claim) isOver() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.over
+}
+
 // come records that the client came back, without blocking.
 func (c *claim) come() {
 	select {

@@ -145,8 +145,9 @@ func (s *Server) preReboot(ctx context.Context, w http.ResponseWriter, r *http.R
 	deadline := s.clock.NewTimer(wait)
 	defer deadline.Stop()
 	for {
-		// Whatever the claim's state, etcd decides: a holder gets 200, a client in the queue is
-		// refused by the queue's guard, and a claim cannot expire while etcd is asked.
+		// 200 comes only on etcd's word, asked during this request, and a claim cannot expire
+		// while etcd is asked. A client still in the queue is answered from memory: the queue's
+		// guard would refuse it anyway.
 		var err error
 		c := s.claimOf(key)
 		switch {
@@ -168,6 +169,12 @@ func (s *Server) preReboot(ctx context.Context, w http.ResponseWriter, r *http.R
 			}
 			if taken {
 				c.cancel()
+			}
+			if !taken && errors.Is(e, semaphore.ErrFull) {
+				// Admitted, but the slot is gone (an operator's unlock): a new place in the queue.
+				c.end()
+				c.cancel()
+				c = nil
 			}
 			err = e
 		}
@@ -281,7 +288,7 @@ func (s *Server) startClaim(key claimKey, sem *semaphore.Semaphore, h semaphore.
 	if s.ctx.Err() != nil {
 		return nil
 	}
-	if c := s.waiting[key]; c != nil {
+	if c := s.waiting[key]; c != nil && !c.isOver() {
 		return c
 	}
 	ctx, cancel := context.WithCancel(s.ctx)
