@@ -80,6 +80,13 @@ func simulate(ctx context.Context, o Options, stderr io.Writer, afterDone func(c
 	if err := o.Validate(); err != nil {
 		return nil, err
 	}
+	limit, err := openFilesLimit()
+	if err != nil {
+		return nil, err
+	}
+	if err := o.checkOpenFiles(limit); err != nil {
+		return nil, err
+	}
 	seed := o.Seed
 	for seed == 0 {
 		seed = rand.Uint64()
