@@ -13,8 +13,8 @@ import (
 // node's slot.
 var ErrNoStaleRemoval = errors.New("fleetlock: stale slots cannot be removed through FleetLock")
 
-// NodeLock is the daemon's Lock (package internal/daemon) of a node that takes its slot from a FleetLock server instead of
-// etcd. FleetLock tells a client only "you hold a slot now" or "no slot is free"; it cannot
+// NodeLock is the daemon's Lock (package internal/daemon) of a node that takes its slot from a
+// FleetLock server instead of etcd. FleetLock tells a client only "you hold a slot now" or "no slot is free"; it cannot
 // read the semaphore. So this Lock answers Get from what it knows:
 //
 //   - Until this process takes or gives back a slot, it reports this machine as holding a slot
@@ -52,7 +52,7 @@ func (l *NodeLock) set(s fleetState) {
 	l.state = s
 }
 
-// Get reports what this Lock knows of the slot; see fleetLock.
+// Get reports what this Lock knows of the slot; see NodeLock.
 func (l *NodeLock) Get(ctx context.Context) (slot.State, error) {
 	l.mu.Lock()
 	s := l.state

@@ -6,6 +6,8 @@ import (
 	"regexp"
 	"strconv"
 	"time"
+
+	"locksmith.dev/locksmith/semaphore/slot"
 )
 
 // Protocol constants.
@@ -73,3 +75,20 @@ func (e *Error) Is(target error) bool {
 
 // FormatWait writes d in seconds, as HeaderWait carries it.
 func FormatWait(d time.Duration) string { return strconv.FormatFloat(d.Seconds(), 'f', -1, 64) }
+
+// LocksmithGroup returns locksmith's group of a FleetLock group: DefaultGroup is locksmith's
+// default group, any other group is locksmith's group of the same name.
+func LocksmithGroup(group string) string {
+	if group == DefaultGroup {
+		return slot.DefaultGroup
+	}
+	return group
+}
+
+// FleetLockGroup returns the FleetLock group of locksmith's group, the inverse of LocksmithGroup.
+func FleetLockGroup(group string) string {
+	if group == slot.DefaultGroup {
+		return DefaultGroup
+	}
+	return group
+}

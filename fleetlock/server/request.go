@@ -13,7 +13,6 @@ import (
 	"locksmith.dev/locksmith/internal/jsonerr"
 
 	"locksmith.dev/locksmith/fleetlock"
-	"locksmith.dev/locksmith/semaphore"
 )
 
 // failf returns an *fleetlock.Error with a formatted value.
@@ -85,12 +84,4 @@ func writeOK(w http.ResponseWriter, value string) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(http.StatusOK)
 	_ = json.NewEncoder(w).Encode(map[string]string{"value": value})
-}
-
-// semaphoreGroup maps a FleetLock group to locksmith's.
-func semaphoreGroup(group string) string {
-	if group == fleetlock.DefaultGroup {
-		return semaphore.DefaultGroup
-	}
-	return group
 }

@@ -267,7 +267,7 @@ func (s *Server) semaphore(group string) (*semaphore.Semaphore, error) {
 	}
 	sem, ok := s.sems[group]
 	if !ok {
-		sem = semaphore.New(s.client, semaphoreGroup(group))
+		sem = semaphore.New(s.client, fleetlock.LocksmithGroup(group))
 		s.sems[group] = sem
 	}
 	return sem, nil

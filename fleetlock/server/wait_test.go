@@ -160,7 +160,7 @@ func TestCertificateNamesTheID(t *testing.T) {
 // waitWaiters waits until the group's queue holds exactly ids, in order.
 func waitWaiters(t *testing.T, r *rig, group string, ids ...string) {
 	t.Helper()
-	sem := r.sem(semaphoreGroup(group))
+	sem := r.sem(fleetlock.LocksmithGroup(group))
 	var got []string
 	r.until(func() bool {
 		got, _ = sem.Waiters(r.ctx())
@@ -176,48 +176,4 @@ func waitHolders(t *testing.T, r *rig, ids ...string) {
 		got = r.holders(semaphore.DefaultGroup)
 		return fmt.Sprint(got) == fmt.Sprint(ids)
 	}, func() string { return fmt.Sprintf("holders %q, want %q", got, ids) })
-}
-
-// semaphoreGroup maps a FleetLock group to locksmith's, as the server does.
-func semaphoreGroup(group string) string {
-	if group == fleetlock.DefaultGroup {
-		return semaphore.DefaultGroup
-	}
-	return group
-}
-
-// A client admitted while away whose slot an operator then frees gets a new place in the queue
-// on its next pre-reboot, at once, rather than after its old claim times out.
-func TestAdmittedSlotLostGetsANewPlace(t *testing.T) {
-	r := newRig(t, server.Config{})
-	sem := r.sem(semaphore.DefaultGroup)
-	if err := sem.TryAcquire(r.ctx(), semaphore.Holder{ID: "holder"}); err != nil {
-		t.Fatal(err)
-	}
-	away := r.client("away", "default")
-	if _, err := away.TryLock(r.ctx(), 0); !errors.Is(err, fleetlock.ErrSemaphoreFull) {
-		t.Fatalf("pre-reboot on a full semaphore: %v", err)
-	}
-	waitWaiters(t, r, "default", "away")
-	if err := sem.Release(r.ctx(), "holder"); err != nil {
-		t.Fatal(err)
-	}
-	if _, _, err := r.logs.Wait(r.ctx(), 0, "was admitted into a slot", "id=away"); err != nil {
-		t.Fatal(err)
-	}
-	// The operator frees the slot and another node takes it.
-	if err := sem.Release(r.ctx(), "away"); err != nil {
-		t.Fatal(err)
-	}
-	if err := sem.TryAcquire(r.ctx(), semaphore.Holder{ID: "other"}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := away.TryLock(r.ctx(), 0); !errors.Is(err, fleetlock.ErrSemaphoreFull) {
-		t.Fatalf("pre-reboot after the slot was lost: %v, want full", err)
-	}
-	waitWaiters(t, r, "default", "away") // queued again
-	if err := sem.Release(r.ctx(), "other"); err != nil {
-		t.Fatal(err)
-	}
-	waitHolders(t, r, "away")
 }

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"net/url"
 	"os"
-	"regexp"
 	"time"
 
 	"github.com/spf13/pflag"
@@ -26,17 +25,6 @@ type FleetLock struct {
 	// TLS is the client's TLS configuration, loaded from the files; nil for the defaults.
 	TLS *tls.Config
 }
-
-// Group returns the FleetLock group of locksmith's group: "default" for the default group.
-func (FleetLock) Group(group string) string {
-	if group == "" {
-		return fleetlock.DefaultGroup
-	}
-	return group
-}
-
-// fleetGroup is the FleetLock protocol's rule for a group.
-var fleetGroup = regexp.MustCompile(`^[a-zA-Z0-9.-]+$`)
 
 func (f *FleetLock) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.URL, "fleetlock-url", "", "base URL of a FleetLock server (locksmith-fleetlockd, airlock…): with strategy etcd-lock, take the slot there instead of in etcd, and need no etcd settings")
@@ -66,8 +54,8 @@ func (f *FleetLock) validate(p source, s Settings) error {
 	if s.LockTTL > 0 {
 		return p.invalid("lock-ttl", errors.New("stale slots cannot be removed through FleetLock; leave it to the server's operator (locksmithctl remove-stale)"))
 	}
-	if !fleetGroup.MatchString(f.Group(s.Group)) {
-		return p.invalid("group", fmt.Errorf("a FleetLock group must match %s", fleetGroup))
+	if !fleetlock.GroupPattern.MatchString(fleetlock.FleetLockGroup(s.Group)) {
+		return p.invalid("group", fmt.Errorf("a FleetLock group must match %s", fleetlock.GroupPattern))
 	}
 	if (f.CertFile == "") != (f.KeyFile == "") {
 		return p.invalid("fleetlock-certfile", errors.New("--fleetlock-certfile and --fleetlock-keyfile go together"))

@@ -166,7 +166,7 @@ func newLock(s config.Settings, machineID string) (daemon.Lock, func(), error) {
 		if f.TLS != nil {
 			hc.Transport = &http.Transport{TLSClientConfig: f.TLS, Proxy: http.ProxyFromEnvironment}
 		}
-		c := &fleetlock.Client{URL: f.URL, ID: machineID, Group: f.Group(s.Group), PollInterval: f.PollInterval, HTTP: hc}
+		c := &fleetlock.Client{URL: f.URL, ID: machineID, Group: fleetlock.FleetLockGroup(s.Group), PollInterval: f.PollInterval, HTTP: hc}
 		return fleetlock.NewNodeLock(c), hc.CloseIdleConnections, nil
 	}
 	client, err := etcdclient.New(s.Etcd)
