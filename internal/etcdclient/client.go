@@ -56,7 +56,11 @@ type Config struct {
 // request, not here. A setting or file at fault is a *FieldError; an error
 // of clientv3 names the endpoints.
 func New(c Config) (*clientv3.Client, error) {
-	return newClient(context.Background(), c)
+	f, err := c.checked()
+	if err != nil {
+		return nil, err
+	}
+	return newClient(context.Background(), c, f)
 }
 
 // Connect is New, connected before it returns, for a program that makes
@@ -72,7 +76,11 @@ func New(c Config) (*clientv3.Client, error) {
 // [Config.Diagnose]): when none can serve (refused, not resolving, a TLS mismatch), Connect
 // returns that *UnreachableError at once instead of waiting for ctx.
 func Connect(ctx context.Context, c Config) (*clientv3.Client, error) {
-	if err := c.Diagnose(ctx, DiagnoseTimeout); err != nil {
+	f, err := c.checked()
+	if err != nil {
+		return nil, err
+	}
+	if err := c.diagnose(ctx, f, DiagnoseTimeout); err != nil {
 		return nil, err
 	}
 	c.DialOptions = append(slices.Clip(c.DialOptions), grpc.WithBlock(), grpc.WithReturnConnectionError())
@@ -80,7 +88,7 @@ func Connect(ctx context.Context, c Config) (*clientv3.Client, error) {
 	// own context with it; this one ends with ctx only while connecting.
 	base, cancel := context.WithCancel(context.Background())
 	stop := context.AfterFunc(ctx, cancel)
-	cli, err := newClient(base, c)
+	cli, err := newClient(base, c, f)
 	if stop() || errors.Is(err, ErrInvalidConfig) {
 		return cli, err
 	}
@@ -91,15 +99,16 @@ func Connect(ctx context.Context, c Config) (*clientv3.Client, error) {
 	return nil, fmt.Errorf("create etcd client for %s: %w", strings.Join(c.endpoints(), ","), context.Cause(ctx))
 }
 
-// newClient is New with base as clientv3's base context.
-func newClient(base context.Context, c Config) (*clientv3.Client, error) {
+// checked validates c and loads its files.
+func (c Config) checked() (loaded, error) {
 	if err := c.Validate(); err != nil {
-		return nil, err
+		return loaded{}, err
 	}
-	f, err := c.load()
-	if err != nil {
-		return nil, err
-	}
+	return c.load()
+}
+
+// newClient is New with base as clientv3's base context and c's files loaded as f.
+func newClient(base context.Context, c Config, f loaded) (*clientv3.Client, error) {
 	cfg := clientv3.Config{
 		Context:     base,
 		Endpoints:   c.endpoints(),

@@ -37,13 +37,15 @@ func (e *UnreachableError) Is(target error) bool { return target == ErrUnreachab
 // certificate signed by an unknown authority or for another host, a client certificate refused.
 // An invalid configuration is returned as it is.
 func (c Config) Diagnose(ctx context.Context, timeout time.Duration) error {
-	if err := c.Validate(); err != nil {
-		return err
-	}
-	f, err := c.load()
+	f, err := c.checked()
 	if err != nil {
 		return err
 	}
+	return c.diagnose(ctx, f, timeout)
+}
+
+// diagnose is Diagnose with c's files loaded as f.
+func (c Config) diagnose(ctx context.Context, f loaded, timeout time.Duration) error {
 	eps := c.endpoints()
 	type result struct {
 		problem  string
