@@ -166,7 +166,7 @@ func Measure(ctx context.Context, o Options) (Result, error) {
 			return res, err
 		}
 	}
-	res.Handoff, err = handoffs(ctx, url, hc, o.Handoffs)
+	res.Handoff, err = handoffs(ctx, client, url, hc, o.Handoffs)
 	return res, err
 }
 
@@ -231,7 +231,8 @@ func contend(ctx context.Context, client *clientv3.Client, url string, hc *http.
 
 // handoffs measures, n times, the time from a holder's steady-state sent to a long-polling
 // waiter's 200, with one slot.
-func handoffs(ctx context.Context, url string, hc *http.Client, n int) (Distribution, error) {
+func handoffs(ctx context.Context, client *clientv3.Client, url string, hc *http.Client, n int) (Distribution, error) {
+	queue := semaphore.Key("handoff") + "/waiters/"
 	a := &fleetlock.Client{URL: url, ID: "holder", Group: "handoff", HTTP: hc}
 	b := &fleetlock.Client{URL: url, ID: "waiter", Group: "handoff", HTTP: hc}
 	var d []time.Duration
@@ -241,17 +242,26 @@ func handoffs(ctx context.Context, url string, hc *http.Client, n int) (Distribu
 		}
 		got := make(chan time.Time, 1)
 		errc := make(chan error, 1)
-		started := make(chan struct{})
+		now, err := client.Get(ctx, queue, clientv3.WithPrefix(), clientv3.WithCountOnly())
+		if err != nil {
+			return Distribution{}, fmt.Errorf("handoff: %w", err)
+		}
+		wctx, stopWatch := context.WithCancel(ctx)
+		queued := client.Watch(wctx, queue, clientv3.WithPrefix(), clientv3.WithFilterDelete(), clientv3.WithRev(now.Header.Revision+1))
 		go func() {
-			close(started)
 			if _, err := b.TryLock(ctx, time.Minute); err != nil {
 				errc <- err
 				return
 			}
 			got <- time.Now()
 		}()
-		<-started
-		time.Sleep(2 * time.Millisecond) // let the waiter's request reach the server and queue
+		select { // the waiter's key is in the queue: the server waits for the slot on its behalf
+		case <-queued:
+		case err := <-errc:
+			stopWatch()
+			return Distribution{}, fmt.Errorf("handoff: waiter: %w", err)
+		}
+		stopWatch()
 		t0 := time.Now()
 		if err := a.Unlock(ctx); err != nil {
 			return Distribution{}, fmt.Errorf("handoff: unlock: %w", err)
