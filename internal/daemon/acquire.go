@@ -68,13 +68,9 @@ func (e *env) acquire(ctx context.Context, h slot.Holder) error {
 			errors.Is(err, slot.ErrClosed) {
 			return err
 		}
-		d := time.Duration(0)
+		d, level := time.Duration(0), slog.LevelWarn
 		if failures > 0 {
-			d = b.delay()
-		}
-		level := slog.LevelWarn
-		if failures > 0 {
-			level = slog.LevelDebug
+			d, level = b.delay(), slog.LevelDebug
 		}
 		e.log.Log(ctx, level, "waiting for a reboot slot failed; waiting again", "error", err, "retry_in", d)
 		if err := clock.Sleep(ctx, e.clock, d); err != nil {

@@ -3,7 +3,6 @@ package daemon
 import (
 	"context"
 	"fmt"
-
 	"time"
 
 	"locksmith.dev/locksmith/internal/clock"

@@ -97,22 +97,22 @@ func Main(ctx context.Context, args []string, lookup envflag.LookupFunc, stdout,
 		apiMux.Handle("/metrics", ops)
 		apiMux.Handle("/healthz", ops)
 	}
-	servers := []*http.Server{{Handler: apiMux, ReadHeaderTimeout: readHeaderTimeout, TLSConfig: tlsConfig}}
+	type served struct {
+		hs *http.Server
+		ln net.Listener
+	}
+	servers := []served{{&http.Server{Handler: apiMux, ReadHeaderTimeout: readHeaderTimeout, TLSConfig: tlsConfig}, api}}
 	if metricsLn != api {
-		servers = append(servers, &http.Server{Handler: ops, ReadHeaderTimeout: readHeaderTimeout})
+		servers = append(servers, served{&http.Server{Handler: ops, ReadHeaderTimeout: readHeaderTimeout}, metricsLn})
 	}
 	failed := make(chan error, len(servers))
-	for i, hs := range servers {
-		ln := api
-		if i == 1 {
-			ln = metricsLn
-		}
+	for _, sv := range servers {
 		go func() {
 			var err error
-			if hs.TLSConfig != nil {
-				err = hs.ServeTLS(ln, s.CertFile, s.KeyFile)
+			if sv.hs.TLSConfig != nil {
+				err = sv.hs.ServeTLS(sv.ln, s.CertFile, s.KeyFile)
 			} else {
-				err = hs.Serve(ln)
+				err = sv.hs.Serve(sv.ln)
 			}
 			if !errors.Is(err, http.ErrServerClosed) {
 				failed <- err
@@ -135,8 +135,8 @@ func Main(ctx context.Context, args []string, lookup envflag.LookupFunc, stdout,
 	sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
 	defer cancel()
 	go func() { _ = srv.Close() }() // ends long polls, so that Shutdown need not wait for them
-	for _, hs := range servers {
-		_ = hs.Shutdown(sctx)
+	for _, sv := range servers {
+		_ = sv.hs.Shutdown(sctx)
 	}
 	return err
 }
