@@ -52,7 +52,6 @@ func ExitCode(err error) int {
 // environment, the identity files, the etcd TLS files) is invalid, and
 // another error if the daemon cannot run.
 func Main(ctx context.Context, args []string, vars envflag.Environment, stdout, stderr io.Writer) error {
-	lookup := vars.Lookup
 	s, err := config.Parse(args, vars, stdout)
 	if errors.Is(err, config.ErrVersion) {
 		fmt.Fprintf(stdout, "locksmithd version %s\n", version())
@@ -60,7 +59,7 @@ func Main(ctx context.Context, args []string, vars envflag.Environment, stdout, 
 	if err != nil {
 		return err
 	}
-	log := newLogger(s.LogLevel, stderr, lookup)
+	log := newLogger(s.LogLevel, stderr, vars.Lookup)
 	for _, w := range s.Warnings {
 		log.Warn(w)
 	}
@@ -74,25 +73,11 @@ func Main(ctx context.Context, args []string, vars envflag.Environment, stdout, 
 		}
 	}
 	state := statefile.File{Dir: s.StateDir}
-	recorded, held, stateErr := state.Held()
-	if stateErr != nil {
-		log.Warn("cannot tell from the state file whether this node holds a slot; looking in etcd", "error", stateErr)
+	lock, held, closeLock, err := slotLock(s, cfg.MachineID, state, log)
+	if err != nil {
+		return err
 	}
-	var lock daemon.Lock
-	if s.Strategy == strategy.EtcdLock || s.FleetLock.URL != "" || s.EtcdConfigured || held || stateErr != nil {
-		var closeLock func()
-		if lock, closeLock, err = newLock(s, cfg.MachineID); err != nil {
-			return err
-		}
-		defer closeLock()
-		if held {
-			log.Info("the state file records a slot of this node; looking for it in etcd", "state_file", state.Path(),
-				"group", slot.GroupName(recorded.Group), "taken_in_boot", recorded.BootID)
-		}
-	} else {
-		log.Info("etcd is not configured and the state file records no slot: not looking in etcd", "state_file", state.Path(),
-			"strategy", s.Strategy)
-	}
+	defer closeLock()
 	cfg.OnEvent = recorder(state, held, cfg.Group, log)
 	b := &bus{address: s.DBusAddress}
 	defer b.close()
@@ -135,6 +120,27 @@ func machineConfig(s config.Settings) (daemon.Config, error) {
 	}
 	cfg.Hostname, _ = os.Hostname()
 	return cfg, nil
+}
+
+// slotLock returns the Lock of the machine's slot, whether the state file records a slot, and
+// what closes the Lock. With strategies reboot and off, no etcd configured and no slot recorded
+// (see package statefile), the Lock is nil: the machine does not look in etcd at all.
+func slotLock(s config.Settings, machineID string, state statefile.File, log *slog.Logger) (lock daemon.Lock, held bool, closeLock func(), err error) {
+	recorded, held, stateErr := state.Held()
+	if stateErr != nil {
+		log.Warn("cannot tell from the state file whether this node holds a slot; looking in etcd", "error", stateErr)
+	}
+	if s.Strategy != strategy.EtcdLock && s.FleetLock.URL == "" && !s.EtcdConfigured && !held && stateErr == nil {
+		log.Info("etcd is not configured and the state file records no slot: not looking in etcd", "state_file", state.Path(),
+			"strategy", s.Strategy)
+		return nil, false, func() {}, nil
+	}
+	if held {
+		log.Info("the state file records a slot of this node; looking for it in etcd", "state_file", state.Path(),
+			"group", slot.GroupName(recorded.Group), "taken_in_boot", recorded.BootID)
+	}
+	lock, closeLock, err = newLock(s, machineID)
+	return lock, held, closeLock, err
 }
 
 // recorder returns a daemon.Config.OnEvent that keeps the state file in step with the slot the
