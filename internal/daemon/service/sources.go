@@ -111,22 +111,31 @@ func (a anySource) RebootNeeded(ctx context.Context) (bool, error) {
 // login is the daemon.Rebooter and daemon.Sessions of logind on the bus.
 type login struct{ bus *bus }
 
-// Reboot asks logind to reboot.
-func (l login) Reboot(ctx context.Context) error {
-	conn, err := l.bus.get()
-	if err != nil {
-		return err
-	}
-	return logind.New(conn).Reboot(ctx)
-}
-
-// InteractiveSessions lists the people logged in.
-func (l login) InteractiveSessions(ctx context.Context) ([]daemon.Session, error) {
+// manager returns logind on the bus, connecting if needed.
+func (l login) manager() (*logind.Manager, error) {
 	conn, err := l.bus.get()
 	if err != nil {
 		return nil, err
 	}
-	sessions, err := logind.New(conn).InteractiveSessions(ctx)
+	return logind.New(conn), nil
+}
+
+// Reboot asks logind to reboot.
+func (l login) Reboot(ctx context.Context) error {
+	m, err := l.manager()
+	if err != nil {
+		return err
+	}
+	return m.Reboot(ctx)
+}
+
+// InteractiveSessions lists the people logged in.
+func (l login) InteractiveSessions(ctx context.Context) ([]daemon.Session, error) {
+	m, err := l.manager()
+	if err != nil {
+		return nil, err
+	}
+	sessions, err := m.InteractiveSessions(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -139,18 +148,18 @@ func (l login) InteractiveSessions(ctx context.Context) ([]daemon.Session, error
 
 // WarnReboot has logind warn everyone logged in of the reboot at `at`.
 func (l login) WarnReboot(ctx context.Context, at time.Time, message string) error {
-	conn, err := l.bus.get()
+	m, err := l.manager()
 	if err != nil {
 		return err
 	}
-	return logind.New(conn).WarnReboot(ctx, at, message)
+	return m.WarnReboot(ctx, at, message)
 }
 
 // CancelWarning calls logind's warning off.
 func (l login) CancelWarning(ctx context.Context) error {
-	conn, err := l.bus.get()
+	m, err := l.manager()
 	if err != nil {
 		return err
 	}
-	return logind.New(conn).CancelWarning(ctx)
+	return m.CancelWarning(ctx)
 }
