@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"go.etcd.io/etcd/api/v3/mvccpb"
 	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
@@ -108,6 +109,9 @@ func (s *Semaphore) enqueue(ctx context.Context, h Holder) (*waiter, error) {
 		}
 		l, err := s.grantLease(ctx)
 		if err != nil {
+			if s.again(ctx, err) {
+				continue
+			}
 			return nil, err
 		}
 		w := &waiter{s: s, h: h, lease: l, key: waiterKey(s.queue, l.id, h)}
@@ -128,6 +132,9 @@ func (s *Semaphore) enqueue(ctx context.Context, h Holder) (*waiter, error) {
 			continue
 		case err != nil: // the keys may have been put all the same
 			_ = s.endLease(l, true)
+			if s.again(ctx, err) {
+				continue
+			}
 			return nil, fmt.Errorf("enqueue: %w", err)
 		}
 		w.rev = resp.Header.Revision
@@ -150,16 +157,16 @@ func (s *Semaphore) enqueue(ctx context.Context, h Holder) (*waiter, error) {
 func (w *waiter) locate(ctx context.Context) error {
 	s := w.s
 	size := w.windowSize()
-	resp, err := commit(ctx, s.client.Txn(ctx).
-		If(clientv3.Compare(clientv3.CreateRevision(w.key), "=", w.rev)).
-		Then(clientv3.OpGet(s.key), clientv3.OpTxn(
+	resp, err := s.commit(ctx,
+		[]clientv3.Cmp{clientv3.Compare(clientv3.CreateRevision(w.key), "=", w.rev)},
+		[]clientv3.Op{clientv3.OpGet(s.key), clientv3.OpTxn(
 			// No waiter key older than this one: it leads.
 			[]clientv3.Cmp{clientv3.Compare(clientv3.CreateRevision(s.queue), ">", w.rev-1).WithPrefix()},
 			[]clientv3.Op{w.windowOp(size), s.releasesOp()},
 			[]clientv3.Op{clientv3.OpGet(s.queue, clientv3.WithPrefix(), clientv3.WithKeysOnly(), clientv3.WithLimit(1),
 				clientv3.WithMaxCreateRev(w.rev-1), clientv3.WithSort(clientv3.SortByCreateRevision, clientv3.SortDescend))},
-		)).
-		Else(clientv3.OpGet(s.key)))
+		)},
+		[]clientv3.Op{clientv3.OpGet(s.key)})
 	if err != nil {
 		return fmt.Errorf("read queue: %w", err)
 	}
@@ -243,6 +250,12 @@ func (w *waiter) run(ctx context.Context) error {
 				continue
 			}
 		}
+		if w.s.again(ctx, err) {
+			// The key stays bound to the lease, which the keep-alive renews as soon as etcd
+			// answers: an outage of etcd does not send the waiter to the back of the queue.
+			w.window, w.pred = nil, "" // place unknown: locate
+			continue
+		}
 		switch {
 		case errors.Is(err, errAdmitted):
 			return nil
@@ -254,51 +267,76 @@ func (w *waiter) run(ctx context.Context) error {
 }
 
 // follow waits until the waiter ahead leaves the queue. It returns
-// errRelocate then, or when the watch ended.
+// errRelocate then, or when the watch ended. It also reads, every poll
+// interval (see pollInterval), whether the waiter ahead is still there.
 func (w *waiter) follow(ctx context.Context) error {
 	wch, gap, stop, err := w.watch(ctx, w.pred, clientv3.WithFilterPut())
 	defer stop()
 	if err == nil && (gap || w.unsure) {
 		w.unsure = false
-		var resp *clientv3.GetResponse
-		if resp, err = w.s.get(ctx, w.pred, clientv3.WithCountOnly()); err == nil && resp.Count == 0 {
-			err = errRelocate
-		}
+		err = w.predLeft(ctx)
 	}
 	if err == nil {
 		w.settled()
 	}
+	poll := time.NewTicker(w.s.opts.poll)
+	defer poll.Stop()
 	for err == nil {
 		var resp clientv3.WatchResponse
-		if resp, err = w.next(ctx, wch); err == nil && len(resp.Events) > 0 {
+		switch resp, err = w.next(ctx, wch, poll.C); {
+		case errors.Is(err, errTick):
+			err = w.predLeft(ctx)
+		case err == nil && len(resp.Events) > 0:
 			err = errRelocate
 		}
 	}
 	return err
 }
 
+// predLeft reads whether the waiter ahead is still in the queue: it returns errRelocate when it
+// has left, nil when it is there.
+func (w *waiter) predLeft(ctx context.Context) error {
+	resp, err := w.s.get(ctx, w.pred, clientv3.WithCountOnly())
+	switch {
+	case err != nil:
+		return err
+	case resp.Count == 0:
+		return errRelocate
+	}
+	return nil
+}
+
 // watch watches key (with opts) from the current revision and waits until
-// etcd confirms the watch. A watch from a past revision could instead wait
-// up to 100 ms for etcd to catch it up; gap reports that the store changed
-// since the waiter's last read, which the caller then reads again.
+// etcd confirms the watch, at most requestTimeout (errRelocate then). A
+// watch from a past revision could instead wait up to 100 ms for etcd to
+// catch it up; gap reports that the store changed since the waiter's last
+// read, which the caller then reads again. Each watch has a gRPC stream of
+// its own (see ownStream), so that a watch sent again after a member froze
+// does not join the frozen stream.
 func (w *waiter) watch(ctx context.Context, key string, opts ...clientv3.OpOption) (wch clientv3.WatchChan, gap bool, stop context.CancelFunc, err error) {
-	wc, stop := context.WithCancel(clientv3.WithRequireLeader(ctx))
+	wc, stop := context.WithCancel(clientv3.WithRequireLeader(w.s.ownStream(ctx)))
 	wch = w.s.client.Watch(wc, key, append(opts, clientv3.WithCreatedNotify())...)
 	if w.s.opts.wrapWatch != nil {
 		wch = w.s.opts.wrapWatch(wch)
 	}
-	resp, err := w.next(ctx, wch)
-	if err == nil && !resp.Created {
-		err = errRelocate // not what etcd sends first
+	t := time.NewTimer(requestTimeout)
+	defer t.Stop()
+	resp, err := w.next(ctx, wch, t.C)
+	if errors.Is(err, errTick) || err == nil && !resp.Created {
+		err = errRelocate // not confirmed in time, or not what etcd sends first
 	}
 	return wch, resp.Header.Revision > w.seen, stop, err
 }
 
+// errTick is the outcome of next when its timer fired first.
+var errTick = errors.New("timer fired")
+
 // next returns the next watch response with events or the notice that the
 // watch was created. It fails with ctx.Err() when ctx ends, ErrClosed when
-// the Semaphore is closed, errDequeued when the waiter's lease is lost, and
-// errRelocate when the watch ended (cancelled, compacted, or no leader).
-func (w *waiter) next(ctx context.Context, wch clientv3.WatchChan) (clientv3.WatchResponse, error) {
+// the Semaphore is closed, errDequeued when the waiter's lease is lost,
+// errRelocate when the watch ended (cancelled, compacted, or no leader),
+// and errTick when tick fires first.
+func (w *waiter) next(ctx context.Context, wch clientv3.WatchChan, tick <-chan time.Time) (clientv3.WatchResponse, error) {
 	for {
 		select {
 		case <-ctx.Done():
@@ -307,6 +345,8 @@ func (w *waiter) next(ctx context.Context, wch clientv3.WatchChan) (clientv3.Wat
 			return clientv3.WatchResponse{}, ErrClosed
 		case <-w.lease.lost:
 			return clientv3.WatchResponse{}, errDequeued
+		case <-tick:
+			return clientv3.WatchResponse{}, errTick
 		case resp, ok := <-wch:
 			switch {
 			case !ok || resp.Canceled || resp.Err() != nil:

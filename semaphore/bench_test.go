@@ -77,7 +77,7 @@ func benchHandoff(b *testing.B, srv *embedetcd.Server, group string, n, slots in
 	})
 	var sems []*Semaphore
 	for range (n + waitersPerClient - 1) / waitersPerClient {
-		s := New(countingClient(b, srv, &rc), group, hook)
+		s := New(countingClient(b, srv, &rc), group, hook, withPoll(time.Hour)) // the handoff without polls
 		defer s.Close()
 		sems = append(sems, s)
 	}

@@ -59,6 +59,12 @@ type writeRules struct {
 	// waiter is queued (the last-waiter key exists); an error ends the
 	// write with it.
 	answered func(sn snapshot, queued bool) error
+	// unsure, when set, makes a write whose outcome is unknown (it timed out, or etcd was
+	// unavailable; see retryable) no error, up to requestTries times: unsure is called, the
+	// value is read again and the mutation runs on it, so that a mutation whose result shows in
+	// the value (a holder added or gone, a max set) does not write twice. Without it, the error
+	// goes to the caller.
+	unsure func()
 }
 
 // yieldedError ends a Release whose request the head of the queue is to
@@ -80,7 +86,7 @@ func (e *yieldedError) Error() string {
 // written, or the state read when m returned errNoWrite.
 func (s *Semaphore) mutate(ctx context.Context, rules writeRules, m mutation) (State, error) {
 	sn := s.remembered()
-	for races := 0; ; {
+	for races, unknown := 0, 0; ; {
 		next, err := m(sn)
 		switch {
 		case err != nil && !sn.fresh:
@@ -121,7 +127,14 @@ func (s *Semaphore) mutate(ctx context.Context, rules writeRules, m mutation) (S
 		resp, err := s.client.Txn(c).If(cmps...).Then(append([]clientv3.Op{clientv3.OpPut(s.key, string(val))}, dels...)...).Else(reads...).Commit()
 		cancel()
 		if err != nil {
-			return State{}, err
+			if unknown++; rules.unsure == nil || unknown == requestTries || !retryable(ctx, err) {
+				return State{}, err
+			}
+			rules.unsure()
+			if sn, err = s.read(ctx, rules.guardQueue); err != nil {
+				return State{}, err
+			}
+			continue
 		}
 		if resp.Succeeded {
 			next.Revision = resp.Header.Revision
@@ -155,7 +168,7 @@ func (s *Semaphore) mutate(ctx context.Context, rules writeRules, m mutation) (S
 // read reads the key and the release requests, and counts the queue if
 // asked to, in one request.
 func (s *Semaphore) read(ctx context.Context, count bool) (snapshot, error) {
-	resp, err := commit(ctx, s.client.Txn(ctx).Then(s.readOps(count)...))
+	resp, err := s.commit(ctx, nil, s.readOps(count), nil)
 	if err != nil {
 		return snapshot{}, err
 	}

@@ -119,9 +119,16 @@
 // revokes the leases of the waits in progress at once). Like a holder that
 // never comes back, such a slot is recovered with [Semaphore.RemoveStale].
 //
-// A waiter whose lease is lost (etcd was unreachable for the lease TTL, or
-// the lease was revoked) enqueues again, at the end of the queue, with a
-// new lease. So does a waiter whose key someone else deleted, when it
+// A waiter keeps its place through the errors of etcd worth waiting out (a
+// member that does not answer, no member reachable, no leader): it tries
+// again within about a second, and its keep-alive goes on trying, since the
+// lease outlives an outage (etcd's new leader renews every lease). Neither
+// its watch nor its keep-alive trusts one member: a watch that etcd does
+// not confirm in time is made again on a stream of its own, and the waiter
+// reads every second what it watches, which finds the changes a watch on a
+// frozen member misses (see the constants of timeouts.go). A waiter whose
+// lease is lost (etcd said it is gone: it expired or was revoked) enqueues
+// again, at the end of the queue, with a new lease. So does a waiter whose key someone else deleted, when it
 // notices: as head when it tries to admit, otherwise when the waiter ahead
 // of it leaves (the waiter behind it moves up at once). A dead waiter
 // leaves the queue when its lease expires. A watch that is cancelled or
@@ -136,8 +143,11 @@
 // unless the head admitted the waiter before its key could be deleted:
 // Acquire then returns nil, the slot being held. Once a write has been
 // sent, cancelling the context does not abandon it: the call waits for the
-// outcome (at most 10 seconds) so that an error always means the write did
-// not happen, except when etcd itself does not answer in that time.
+// outcome (at most a second, requestTimeout) so that an error always means
+// the write did not happen, except when etcd itself does not answer in that
+// time. A write whose outcome is unknown is a compare-and-swap: the call
+// reads the value before it writes again, so TryAcquire, Acquire and
+// Release never apply twice.
 //
 // # Stale slots and corrupt values
 //

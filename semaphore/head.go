@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"go.etcd.io/etcd/api/v3/mvccpb"
 	clientv3 "go.etcd.io/etcd/client/v3"
@@ -13,12 +14,15 @@ import (
 
 // lead fills free slots as soon as there are any, following the semaphore
 // key and the release requests: the head applies the requests, takes its
-// slot and admits the waiters behind it in one write (see take). It
-// returns nil once the slot is held.
+// slot and admits the waiters behind it in one write (see take). It also
+// reads them every pollInterval, and watches again when its watch missed a
+// change. It returns nil once the slot is held.
 func (w *waiter) lead(ctx context.Context) error {
 	var wch clientv3.WatchChan
 	stop := func() {}
 	defer func() { stop() }()
+	poll := time.NewTicker(w.s.opts.poll)
+	defer poll.Stop()
 	for {
 		if w.bad != nil {
 			return w.bad
@@ -43,17 +47,21 @@ func (w *waiter) lead(ctx context.Context) error {
 				return err
 			}
 			if gap {
-				resp, err := commit(ctx, w.s.client.Txn(ctx).Then(w.s.readOps(false)...))
-				if err != nil {
+				if _, err := w.reread(ctx); err != nil {
 					return err
 				}
-				w.setState(resp.Header.Revision, resp.Responses[0].GetResponseRange().Kvs)
-				w.setReleases(resp.Header.Revision, resp.Responses[1].GetResponseRange().Kvs)
 			}
 			w.settled()
 			continue
 		}
-		resp, err := w.next(ctx, wch)
+		resp, err := w.next(ctx, wch, poll.C)
+		if errors.Is(err, errTick) {
+			var missed bool
+			if missed, err = w.reread(ctx); missed {
+				stop()
+				wch = nil
+			}
+		}
 		if err != nil {
 			return err
 		}
@@ -61,6 +69,24 @@ func (w *waiter) lead(ctx context.Context) error {
 			w.apply(ev)
 		}
 	}
+}
+
+// reread reads the semaphore key and the release requests, and reports whether they differ from
+// what the head knew: its watch missed a change.
+func (w *waiter) reread(ctx context.Context) (missed bool, err error) {
+	resp, err := w.s.commit(ctx, nil, w.s.readOps(false), nil)
+	if err != nil {
+		return false, err
+	}
+	kvs, reqs := resp.Responses[0].GetResponseRange().Kvs, parseReleases(resp.Responses[1].GetResponseRange().Kvs)
+	rev := int64(0)
+	if len(kvs) > 0 {
+		rev = kvs[0].ModRevision
+	}
+	missed = rev != w.state.Revision || !slices.EqualFunc(reqs, w.releases, func(a, b releaseRequest) bool { return a.key == b.key })
+	w.setState(resp.Header.Revision, kvs)
+	w.releases, w.releasesAt = reqs, resp.Header.Revision
+	return missed, nil
 }
 
 // apply records an event of the head's watch: a new value of the

@@ -265,6 +265,9 @@ func withWrapWatch(f func(clientv3.WatchChan) clientv3.WatchChan) Option {
 	return func(o *options) { o.wrapWatch = f }
 }
 
+// withPoll sets how often waiters read what they watch (pollInterval by default).
+func withPoll(d time.Duration) Option { return func(o *options) { o.poll = d } }
+
 // withSettled runs f each time a waiter settles to wait for an event: its
 // watch is confirmed and the gap since its last read checked.
 func withSettled(f func()) Option { return func(o *options) { o.settled = f } }

@@ -32,7 +32,10 @@ func (s *Semaphore) grantLease(ctx context.Context) (*waitLease, error) {
 	if s.isClosed() {
 		return nil, ErrClosed
 	}
-	resp, err := s.client.Grant(ctx, int64(s.opts.waiterTTL))
+	// A grant sent twice leaves a lease that holds no key: it expires.
+	resp, err := resend(ctx, func(c context.Context) (*clientv3.LeaseGrantResponse, error) {
+		return s.client.Grant(c, int64(s.opts.waiterTTL))
+	})
 	if err != nil {
 		return nil, fmt.Errorf("grant waiter lease: %w", err)
 	}
@@ -52,26 +55,41 @@ func (s *Semaphore) grantLease(ctx context.Context) (*waitLease, error) {
 	return l, nil
 }
 
-// keepAlive renews l until ctx ends. The first renewal is due a third of
-// the TTL after the grant, so a wait shorter than that sends none. When
-// the renewals end on their own (the lease expired or was revoked, or etcd
-// did not answer for the TTL), it closes l.lost.
+// keepAlive renews l until ctx ends, one keep-alive every third of the TTL, the first a third of
+// the TTL after the grant, so a wait shorter than that sends none. When etcd says that the lease
+// is gone (it expired or was revoked), it closes l.lost. A member that does not answer, or a
+// cluster that cannot be reached, does not end it: the lease outlives an outage of etcd, whose
+// new leader renews every lease, and etcd tells whether it is still there once it answers.
 func (s *Semaphore) keepAlive(ctx context.Context, l *waitLease) {
 	defer close(l.done)
-	t := time.NewTimer(l.ttl / 3)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return
-	case <-t.C:
-	}
-	ch, err := s.client.KeepAlive(ctx, l.id)
-	if err == nil {
-		for range ch {
+	for pause(ctx, l.ttl/3) == nil {
+		if !s.renew(ctx, l.id) {
+			if ctx.Err() == nil {
+				close(l.lost)
+			}
+			return
 		}
 	}
-	if ctx.Err() == nil {
-		close(l.lost)
+}
+
+// renew sends a keep-alive of lease id until etcd answers: again at once after a timeout
+// (requestTimeout), retryPause later after a refusal. It reports false when etcd answered that the
+// lease is gone, true otherwise (also when ctx ended first).
+func (s *Semaphore) renew(ctx context.Context, id clientv3.LeaseID) bool {
+	for {
+		c, cancel := context.WithTimeout(ctx, requestTimeout)
+		resp, err := s.client.KeepAliveOnce(c, id)
+		cancel()
+		switch {
+		case err == nil:
+			return resp.TTL > 0
+		case errors.Is(err, rpctypes.ErrLeaseNotFound):
+			return false
+		case ctx.Err() != nil:
+			return true
+		case !timedOut(err) && pause(ctx, retryPause) != nil:
+			return true
+		}
 	}
 }
 
@@ -93,7 +111,8 @@ func (s *Semaphore) endLease(l *waitLease, revoke bool) error {
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), l.ttl)
 		defer cancel()
-		if _, err := s.client.Revoke(ctx, l.id); err != nil && !errors.Is(err, rpctypes.ErrLeaseNotFound) {
+		_, err := resend(ctx, func(c context.Context) (*clientv3.LeaseRevokeResponse, error) { return s.client.Revoke(c, l.id) })
+		if err != nil && !errors.Is(err, rpctypes.ErrLeaseNotFound) {
 			l.err = fmt.Errorf("revoke waiter lease %x: %w", int64(l.id), err)
 		}
 	})

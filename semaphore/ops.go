@@ -44,7 +44,7 @@ func (s *Semaphore) tryAcquire(ctx context.Context, h Holder, yield bool) error 
 	if err := validateID(h.ID); err != nil {
 		return err
 	}
-	_, err := s.mutate(ctx, writeRules{guardQueue: true, yield: yield}, func(sn snapshot) (State, error) {
+	_, err := s.mutate(ctx, writeRules{guardQueue: true, yield: yield, unsure: func() {}}, func(sn snapshot) (State, error) {
 		st, err := sn.valid()
 		if err != nil {
 			return State{}, err

@@ -16,10 +16,6 @@ import (
 // (it deletes their keys; see maxBatch).
 const maxReleases = 60
 
-// defaultHeadWait bounds how long a Release that left a release request
-// waits for the head of the queue to apply it before it writes itself.
-const defaultHeadWait = time.Second
-
 // Release gives back the slot of id. It returns an error wrapping
 // ErrNotHolder when id holds no slot (nothing is written), ErrInvalidID, a
 // *CorruptError, or the error of etcd or ctx. A Release that loses a race
@@ -63,6 +59,8 @@ func (s *Semaphore) release(ctx context.Context, id string) error {
 			}
 			return nil
 		},
+		// The slot may have been given back by the write whose outcome is unknown.
+		unsure: func() { pending = true },
 	}
 	m := func(sn snapshot) (State, error) {
 		st, err := sn.valid()

@@ -9,17 +9,12 @@ import (
 	clientv3 "go.etcd.io/etcd/client/v3"
 )
 
-// defaultWaiterTTL is the TTL, in seconds, of the lease of each wait.
-const defaultWaiterTTL = 10
-
-// writeTimeout bounds the wait for the outcome of a write once it has been
-// sent, whatever the caller's context says.
-const writeTimeout = 10 * time.Second
-
 type options struct {
 	now       func() time.Time
 	waiterTTL int
 	headWait  time.Duration // see defaultHeadWait
+	poll      time.Duration // see pollInterval
+	trouble   func(error)   // see WithTrouble
 	// Test hooks, when set: wrapWatch may replace the channel of a
 	// waiter's watch; settled runs when a waiter waits for an event, its
 	// watch confirmed and its checks done; backedOff runs before the
@@ -43,6 +38,12 @@ func WithClock(now func() time.Time) Option { return func(o *options) { o.now = 
 // the default, 10 seconds; etcd raises values below its minimum TTL.
 func WithWaiterTTL(seconds int) Option { return func(o *options) { o.waiterTTL = seconds } }
 
+// WithTrouble sets a function that a blocked Acquire calls, from its own goroutine, with each
+// error of etcd it waits out instead of returning it (a member that does not answer, no member
+// reachable, no leader): it stays in the queue and tries again within about a second. The
+// function must not block; it is for logs.
+func WithTrouble(f func(err error)) Option { return func(o *options) { o.trouble = f } }
+
 // Semaphore is a handle on the semaphore of one group. It is safe for
 // concurrent use; its methods may be called from many goroutines, also
 // with different holder ids. Close ends the waits in progress; it does not
@@ -65,7 +66,7 @@ type Semaphore struct {
 // New returns a handle on the semaphore of group, using client. It does
 // not contact etcd; the key is created by the first write.
 func New(client *clientv3.Client, group string, opts ...Option) *Semaphore {
-	o := options{now: time.Now, waiterTTL: defaultWaiterTTL, headWait: defaultHeadWait}
+	o := options{now: time.Now, waiterTTL: defaultWaiterTTL, headWait: defaultHeadWait, poll: pollInterval}
 	for _, opt := range opts {
 		opt(&o)
 	}
@@ -115,9 +116,9 @@ func (s *Semaphore) isClosed() bool {
 
 // wctx returns the context of a write: detached from ctx's cancellation so
 // that the caller learns the outcome of a write once it has been sent, but
-// bounded by writeTimeout.
+// bounded by requestTimeout.
 func wctx(ctx context.Context) (context.Context, context.CancelFunc) {
-	return context.WithTimeout(context.WithoutCancel(ctx), writeTimeout)
+	return context.WithTimeout(context.WithoutCancel(ctx), requestTimeout)
 }
 
 // Last returns the last state this Semaphore saw in etcd, by any of its calls, without asking

@@ -1,0 +1,125 @@
+package semaphore
+
+import (
+	"context"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	clientv3 "go.etcd.io/etcd/client/v3"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"locksmith.dev/locksmith/internal/testkit/reqcount"
+)
+
+// testPoll is how often the waiters of these tests read what they watch.
+const testPoll = 20 * time.Millisecond
+
+// frozenWatches returns a watch wrapper that makes the first n watches it wraps (all of them
+// when n < 0) behave as on a frozen etcd member: etcd confirms them, then nothing more arrives,
+// and no error either.
+func frozenWatches(n int64) func(clientv3.WatchChan) clientv3.WatchChan {
+	var count atomic.Int64
+	return func(wch clientv3.WatchChan) clientv3.WatchChan {
+		if n >= 0 && count.Add(1) > n {
+			return wch
+		}
+		frozen := make(chan clientv3.WatchResponse, 1)
+		frozen <- <-wch // created
+		return frozen
+	}
+}
+
+// The head of the queue whose watch delivers nothing still fills the slot freed: it reads the
+// semaphore every poll interval.
+func TestHeadWithAFrozenWatchFillsTheSlot(t *testing.T) {
+	_, c := etcdT(t)
+	ctx := ctxT(t)
+	holder := heldT(t, c, "h")
+	b := queueT(ctx, t, holder, newT(t, c, DefaultGroup, withPoll(testPoll), withWrapWatch(frozenWatches(-1))), "b")
+	if err := holder.Release(ctx, "h"); err != nil {
+		t.Fatal(err)
+	}
+	if err := result(t, b); err != nil {
+		t.Fatalf("head whose watch is frozen: %v, want the slot", err)
+	}
+	if st, err := holder.Get(ctx); err != nil || len(st.Holders) != 1 || st.Holders[0].ID != "b" {
+		t.Fatalf("after the release: %+v, %v; want b alone", st, err)
+	}
+}
+
+// A waiter whose watch of the waiter ahead delivers nothing still moves up when that waiter
+// leaves, and then leads.
+func TestFollowerWithAFrozenWatchMovesUp(t *testing.T) {
+	_, c := etcdT(t)
+	ctx := ctxT(t)
+	holder := heldT(t, c, "h")
+	a := queueT(ctx, t, holder, newT(t, c, DefaultGroup), "a")
+	b := queueT(ctx, t, holder, newT(t, c, DefaultGroup, withPoll(testPoll), withWrapWatch(frozenWatches(1))), "b")
+	for _, step := range []struct {
+		leaves string
+		next   <-chan error
+	}{{"h", a}, {"a", b}} {
+		if err := holder.Release(ctx, step.leaves); err != nil {
+			t.Fatal(err)
+		}
+		if err := result(t, step.next); err != nil {
+			t.Fatalf("waiter after %s left: %v", step.leaves, err)
+		}
+	}
+}
+
+// A waiter whose requests fail as if no etcd member were reachable stays in the queue, with its
+// lease: when etcd answers again it takes the slot that was freed meanwhile, before the waiter
+// that came after it, and it never queued again.
+func TestWaiterKeepsItsPlaceWhileEtcdIsUnavailable(t *testing.T) {
+	srv, c := etcdT(t)
+	ctx := ctxT(t)
+	var rc reqcount.Counter
+	var failing atomic.Bool
+	unavailable := grpc.WithChainUnaryInterceptor(func(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
+		if failing.Load() {
+			return status.Error(codes.Unavailable, "injected: no member reachable")
+		}
+		return invoker(ctx, method, req, reply, cc, opts...)
+	})
+	troubled := make(chan error, 100)
+	ac := clientT(t, srv, append(rc.DialOptions(), unavailable)...)
+	holder := heldT(t, c, "h")
+	a := queueT(ctx, t, holder, newT(t, ac, DefaultGroup, withPoll(testPoll), WithTrouble(func(err error) {
+		select {
+		case troubled <- err:
+		default:
+		}
+	})), "a")
+	b := queueT(ctx, t, holder, newT(t, c, DefaultGroup), "b")
+
+	failing.Store(true)
+	if err := waitFor(t, troubled); !retryable(ctx, err) {
+		t.Fatalf("trouble reported: %v, want the injected failure", err)
+	}
+	if err := holder.Release(ctx, "h"); err != nil { // after the head wait, by its own write
+		t.Fatal(err)
+	}
+	if st, err := holder.Get(ctx); err != nil || len(st.Holders) != 0 {
+		t.Fatalf("after the release: %+v, %v; want the slot free, kept for a", st, err)
+	}
+	failing.Store(false)
+	if err := result(t, a); err != nil {
+		t.Fatalf("waiter once etcd answers again: %v, want the slot", err)
+	}
+	if st, err := holder.Get(ctx); err != nil || len(st.Holders) != 1 || st.Holders[0].ID != "a" {
+		t.Fatalf("after a's wait: %+v, %v; want a alone", st, err)
+	}
+	if grants := rc.ByMethod()["/etcdserverpb.Lease/LeaseGrant"]; grants != 1 {
+		t.Fatalf("a granted %d leases, want 1: it queued again", grants)
+	}
+	if err := holder.Release(ctx, "a"); err != nil {
+		t.Fatal(err)
+	}
+	if err := result(t, b); err != nil {
+		t.Fatal(err)
+	}
+}
