@@ -14,6 +14,7 @@ import (
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.uber.org/zap"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/backoff"
 )
 
 // DiagnoseTimeout bounds the transport-level try of Connect: a refused or mismatched endpoint is
@@ -23,12 +24,30 @@ const DiagnoseTimeout = time.Second
 // DefaultEndpoint is locksmith's default etcd endpoint.
 const DefaultEndpoint = "http://127.0.0.1:2379"
 
-// Keep-alive of the client's connections: a member that does not answer a
-// ping within KeepAliveTimeout is dropped and the client moves to another.
+// The client's connection timeouts (the semaphore's own are in semaphore/timeouts.go; the README's
+// "Timeouts" table lists both).
 const (
-	KeepAliveTime    = 5 * time.Second
-	KeepAliveTimeout = 5 * time.Second
+	// KeepAliveTime is the idle time after which the client pings a member: gRPC raises any
+	// value below 10 s to 10 s, and etcd accepts pings every 5 s or more.
+	KeepAliveTime = 10 * time.Second
+	// KeepAliveTimeout is how long a ping may go unanswered before the client drops the
+	// connection to that member (a frozen member, or one cut off behind an open TCP
+	// connection) and its requests and watches go to the others.
+	KeepAliveTimeout = 2 * time.Second
+	// ReconnectMaxDelay bounds the wait between two tries to connect to a member that refused:
+	// gRPC's default grows to 120 s, which kept waiters from a cluster back from an outage for
+	// up to 10 s.
+	ReconnectMaxDelay = time.Second
+	// ConnectTimeout bounds one try to connect to a member.
+	ConnectTimeout = 2 * time.Second
 )
+
+// reconnect are the gRPC settings of ReconnectMaxDelay and ConnectTimeout: the first retry after
+// 100 ms, growing 1.6 times each, with 20 % jitter.
+var reconnect = grpc.WithConnectParams(grpc.ConnectParams{
+	Backoff:           backoff.Config{BaseDelay: 100 * time.Millisecond, Multiplier: 1.6, Jitter: 0.2, MaxDelay: ReconnectMaxDelay},
+	MinConnectTimeout: ConnectTimeout,
+})
 
 // Config holds the connection settings. Each TLS file may be given alone:
 // a CA file without a client certificate verifies the server only, a
@@ -114,15 +133,14 @@ func newClient(base context.Context, c Config, f loaded) (*clientv3.Client, erro
 		Endpoints:   c.endpoints(),
 		DialTimeout: c.DialTimeout,
 		// Without keep-alive pings gRPC never notices a member that is
-		// frozen or cut off behind an open TCP connection, and requests
-		// and watches sent to it hang. 5 s is the least etcd servers
-		// accept by default.
+		// frozen or cut off behind an open TCP connection, and watches
+		// sent to it hang.
 		DialKeepAliveTime:    KeepAliveTime,
 		DialKeepAliveTimeout: KeepAliveTimeout,
 		Username:             c.Username,
 		Password:             c.Password,
 		TLS:                  f.tls,
-		DialOptions:          c.DialOptions,
+		DialOptions:          append([]grpc.DialOption{reconnect}, c.DialOptions...),
 		Logger:               zap.NewNop(),
 	}
 	if c.PasswordFile != "" {

@@ -139,7 +139,7 @@ func slotLock(s config.Settings, machineID string, state statefile.File, log *sl
 		log.Info("the state file records a slot of this node; looking for it in etcd", "state_file", state.Path(),
 			"group", slot.GroupName(recorded.Group), "taken_in_boot", recorded.BootID)
 	}
-	lock, closeLock, err = newLock(s, machineID)
+	lock, closeLock, err = newLock(s, machineID, log)
 	return lock, held, closeLock, err
 }
 
@@ -166,7 +166,7 @@ func recorder(state statefile.File, held bool, group string, log *slog.Logger) f
 
 // newLock returns the semaphore the machine takes its slot from: a FleetLock server when one is
 // configured, else etcd; and the function that closes it.
-func newLock(s config.Settings, machineID string) (daemon.Lock, func(), error) {
+func newLock(s config.Settings, machineID string, log *slog.Logger) (daemon.Lock, func(), error) {
 	if f := s.FleetLock; f.URL != "" {
 		hc := &http.Client{Timeout: fleetlock.DefaultLongPoll + 30*time.Second}
 		if f.TLS != nil {
@@ -179,7 +179,7 @@ func newLock(s config.Settings, machineID string) (daemon.Lock, func(), error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("%w: %w", config.ErrInvalid, err)
 	}
-	sem := semaphore.New(client, s.Group)
+	sem := semaphore.New(client, s.Group, semaphore.WithTrouble(troubleLog(log, time.Now)))
 	return etcdLock{Semaphore: sem, cfg: s.Etcd}, func() {
 		_ = sem.Close()
 		_ = client.Close()
