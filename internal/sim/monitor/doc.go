@@ -45,4 +45,8 @@
 //     in the group (releases are paired with acquires in order; a pending
 //     release is dropped when the waiters it was meant for leave without
 //     acquiring). Times are those at which the monitor received the events.
+//   - Idle slot: a span during which a group had fewer holders than its max
+//     while an id was waiting, from the change that began it to the one that
+//     ended it; the longest that ended is kept (the liveness bound of the
+//     fault tests).
 package monitor

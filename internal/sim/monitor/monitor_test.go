@@ -314,3 +314,34 @@ func TestUntil(t *testing.T) {
 		t.Fatalf("Until after a mark = %+v, %v", r, err)
 	}
 }
+
+// A slot that is free while an id waits is an idle span, from the change that freed it (or
+// queued the waiter) to the one that filled it (or emptied the queue); the longest is kept.
+func TestLongestIdleSlot(t *testing.T) {
+	cli := embedetcd.StartT(t).ClientT(t)
+	key := semaphore.Key("g")
+	waiters := key + "/waiters/"
+	clock := &manualNow{t: epoch}
+	m := start(t, cli, Config{Groups: []string{"g"}, Now: clock.Now})
+	step := func(at time.Duration, ops ...clientv3.Op) GroupResult {
+		clock.Set(epoch.Add(at))
+		g, _ := wait(t, m, commit(t, cli, ops...)).Group("g")
+		return g
+	}
+
+	step(0, clientv3.OpPut(key, semValue(t, 2, "h1", "h2")))
+	step(time.Second, clientv3.OpPut(waiters+"1", "a"))            // both slots taken: not idle
+	step(2*time.Second, clientv3.OpPut(key, semValue(t, 2, "h2"))) // idle from 2 s
+	step(2500*time.Millisecond, clientv3.OpPut(key, semValue(t, 2, "h2", "a")), clientv3.OpDelete(waiters+"1"))
+	step(3*time.Second, clientv3.OpPut(key, semValue(t, 2)))         // free slots, nobody waits
+	step(4*time.Second, clientv3.OpPut(waiters+"2", "b"))            // idle from 4 s
+	g := step(4100*time.Millisecond, clientv3.OpDelete(waiters+"2")) // b left: ends the span
+	if g.LongestIdle != 500*time.Millisecond || !g.LongestIdleFrom.Equal(epoch.Add(2*time.Second)) {
+		t.Fatalf("longest idle slot %s from %s, want 500ms from %s", g.LongestIdle, g.LongestIdleFrom, epoch.Add(2*time.Second))
+	}
+	step(5*time.Second, clientv3.OpPut(waiters+"3", "c")) // idle from 5 s, until 6.5 s
+	g = step(6500*time.Millisecond, clientv3.OpPut(key, semValue(t, 2, "c")), clientv3.OpDelete(waiters+"3"))
+	if g.LongestIdle != 1500*time.Millisecond {
+		t.Fatalf("longest idle slot %s, want 1.5s", g.LongestIdle)
+	}
+}

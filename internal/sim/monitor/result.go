@@ -96,6 +96,11 @@ type GroupResult struct {
 	Holders, Waiting []string
 	// Handoffs are the handoff latencies, in the order observed.
 	Handoffs []time.Duration
+	// LongestIdle is the longest span, ended, during which a slot was free (fewer holders than
+	// max) while an id was waiting, and LongestIdleFrom when it began; times are those at which
+	// the monitor received the events.
+	LongestIdle     time.Duration
+	LongestIdleFrom time.Time
 }
 
 // Result is a snapshot of everything observed so far.

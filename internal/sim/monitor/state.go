@@ -17,6 +17,7 @@ type group struct {
 	// waiters are keyed by waiter key, or by markPrefix+id for marks.
 	waiters map[string]waiter
 	pending []time.Time // releases still waiting for their handoff
+	idle    time.Time   // since when a slot is free while an id waits; zero when none is
 	res     GroupResult
 }
 
@@ -97,6 +98,7 @@ func (g *group) setValue(rec *recorder, rev int64, t time.Time, slots int, ids [
 		}
 	}
 	g.holders = next
+	g.trackIdle(t)
 	g.res.MaxConcurrent = max(g.res.MaxConcurrent, len(next))
 	if len(next) > g.max {
 		rec.exceeded = append(rec.exceeded, Exceeded{Time: t, Revision: rev, Group: g.name, Max: g.max, Holders: slices.Sorted(maps.Keys(next))})
@@ -150,6 +152,22 @@ func (g *group) waitingIDs(holders map[string]bool) []string {
 func (g *group) enqueue(rec *recorder, rev int64, t time.Time, entry string, w waiter) {
 	g.waiters[entry] = w
 	rec.events = append(rec.events, Event{Time: t, Revision: rev, Group: g.name, Kind: Enqueue, ID: w.id})
+	g.trackIdle(t)
+}
+
+// trackIdle records, at time t after a change, the start or the end of a span during which a slot
+// is free while an id waits, and keeps the longest span that ended.
+func (g *group) trackIdle(t time.Time) {
+	idle := len(g.holders) < g.max && g.waitingCount(g.holders) > 0
+	switch {
+	case idle && g.idle.IsZero():
+		g.idle = t
+	case !idle && !g.idle.IsZero():
+		if d := t.Sub(g.idle); d > g.res.LongestIdle {
+			g.res.LongestIdle, g.res.LongestIdleFrom = d, g.idle
+		}
+		g.idle = time.Time{}
+	}
 }
 
 // dequeue removes the waiter under entry, if any. Releases waiting for a
@@ -164,6 +182,7 @@ func (g *group) dequeue(rec *recorder, rev int64, t time.Time, entry string) {
 	if n := g.waitingCount(g.holders); len(g.pending) > n {
 		g.pending = g.pending[len(g.pending)-n:]
 	}
+	g.trackIdle(t)
 }
 
 // result returns a copy of the group's result.
