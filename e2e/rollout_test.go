@@ -137,7 +137,7 @@ func TestRolloutUnderFaults(t *testing.T) {
 		t.FailNow()
 	}
 
-	checkFleet(t, nodes)
+	checkFleet(t, nodes, newBoot)
 	checkSemaphore(ctx, t, sem)
 	checkObserved(t, obs, nodes)
 }
@@ -256,13 +256,13 @@ func progressed(ctx context.Context, obs *observer, r monitor.GroupResult) (moni
 }
 
 // checkFleet checks that every node rebooted exactly once, through logind
-// except the one whose crash rebooted it, and ran its post-reboot check
-// once.
-func checkFleet(t *testing.T, nodes []*node) {
+// except node crashed (-1: none), whose crash rebooted it, and ran its
+// post-reboot check once.
+func checkFleet(t *testing.T, nodes []*node, crashed int) {
 	t.Helper()
 	for i, n := range nodes {
 		want := 1
-		if i == newBoot {
+		if i == crashed {
 			want = 0 // the crash was its reboot
 		}
 		if got := n.logind.RebootCalls(); got != want {

@@ -140,6 +140,65 @@ func (c *Cluster) Restart(i int) {
 	}
 }
 
+// KillAll sends SIGKILL to every member and waits until they have exited.
+func (c *Cluster) KillAll() {
+	for i := range c.members {
+		c.Kill(i)
+	}
+}
+
+// RestartAll starts every member that is not running again, at once (a member of an existing
+// cluster is ready only once a quorum is back), waits until they serve clients and returns the
+// time at which each got ready, in member order (zero for those that were running).
+func (c *Cluster) RestartAll() []time.Time {
+	c.tb.Helper()
+	ready := make([]time.Time, len(c.members))
+	errs := make(chan error, len(c.members))
+	started := 0
+	for i, m := range c.members {
+		if m.cmd != nil {
+			continue
+		}
+		started++
+		go func() {
+			err := c.start(i, "existing")
+			ready[i] = time.Now()
+			errs <- err
+		}()
+	}
+	var all []error
+	for range started {
+		all = append(all, <-errs)
+	}
+	if err := errors.Join(all...); err != nil {
+		c.tb.Fatal(err)
+	}
+	return ready
+}
+
+// AvoidLeader makes sure that member i is not the leader: if it is, it asks it to hand the
+// leadership over to the next member, and returns the index of the leader.
+func (c *Cluster) AvoidLeader(ctx context.Context, i int) (int, error) {
+	leader, err := c.Leader(ctx)
+	if err != nil || leader != i {
+		return leader, err
+	}
+	to := (i + 1) % len(c.members)
+	cli, err := clientv3.New(clientv3.Config{Endpoints: []string{c.members[i].clientURL}, DialTimeout: 5 * time.Second, Logger: zap.NewNop()})
+	if err != nil {
+		return -1, err
+	}
+	defer cli.Close()
+	st, err := cli.Status(ctx, c.members[to].clientURL)
+	if err != nil {
+		return -1, fmt.Errorf("status of etcd member %d: %w", to, err)
+	}
+	if _, err := cli.MoveLeader(ctx, st.Header.MemberId); err != nil {
+		return -1, fmt.Errorf("move the etcd leadership from member %d to %d: %w", i, to, err)
+	}
+	return to, nil
+}
+
 // Stop freezes member i with SIGSTOP.
 func (c *Cluster) Stop(i int) { c.signal(i, syscall.SIGSTOP) }
 

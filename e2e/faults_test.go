@@ -1,0 +1,232 @@
+package e2e_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"slices"
+	"testing"
+	"time"
+
+	"locksmith.dev/locksmith/internal/etcdclient"
+	"locksmith.dev/locksmith/internal/sim/monitor"
+	"locksmith.dev/locksmith/internal/testkit/etcdproc"
+	"locksmith.dev/locksmith/internal/testkit/testbin"
+	"locksmith.dev/locksmith/semaphore"
+)
+
+// The liveness bounds the fault tests hold locksmithd to (see the README's "Timeouts"): with one
+// etcd member killed or frozen, no slot stays free for longer than idleBound while a node waits;
+// after all members were down, no slot stays free for longer than outageBound once a quorum is
+// back (no slot is free when the outage begins, and nothing is written during it).
+const (
+	idleBound   = 3 * time.Second
+	outageBound = 2 * time.Second
+)
+
+// faultNodes is the size of the fleet of the fault tests: max 2 leaves 4 nodes waiting.
+const faultNodes = 6
+
+// faultLength is how long a fault lasts: short by default; with LOCKSMITH_FAULTS=long (make
+// faults), as long as the bounds promise to hold for (a member frozen for 20 s, all members down
+// for 30 s).
+func faultLength(outage bool) time.Duration {
+	long := os.Getenv("LOCKSMITH_FAULTS") == "long"
+	switch {
+	case outage && long:
+		return 30 * time.Second
+	case outage:
+		return 10 * time.Second
+	case long:
+		return 20 * time.Second
+	}
+	return 6 * time.Second
+}
+
+// A fault is what a fault test does to the etcd cluster, and undoes. The observer reads member
+// observed, which a single fault leaves alone, so that its clock is not the frozen member's.
+type fault struct {
+	name   string
+	outage bool // all members down
+	// inject starts the fault and returns what it did, and the function that ends it.
+	inject func(ctx context.Context, c *etcdproc.Cluster) (string, func(), error)
+}
+
+// observed is the member the observer reads.
+const observed = 0
+
+var faults = []fault{
+	{name: "LeaderKilled", inject: func(ctx context.Context, c *etcdproc.Cluster) (string, func(), error) {
+		leader, err := c.AvoidLeader(ctx, observed)
+		if err != nil {
+			return "", nil, err
+		}
+		c.Kill(leader)
+		return fmt.Sprintf("killed (-9) the leader, member %d", leader), func() { c.Restart(leader) }, nil
+	}},
+	{name: "LeaderFrozen", inject: func(ctx context.Context, c *etcdproc.Cluster) (string, func(), error) {
+		leader, err := c.AvoidLeader(ctx, observed)
+		if err != nil {
+			return "", nil, err
+		}
+		c.Stop(leader)
+		return fmt.Sprintf("froze (SIGSTOP) the leader, member %d", leader), func() { c.Cont(leader) }, nil
+	}},
+	{name: "FollowerFrozen", inject: func(ctx context.Context, c *etcdproc.Cluster) (string, func(), error) {
+		leader, err := c.AvoidLeader(ctx, observed)
+		if err != nil {
+			return "", nil, err
+		}
+		frozen := 1
+		if frozen == leader {
+			frozen = 2
+		}
+		c.Stop(frozen)
+		return fmt.Sprintf("froze (SIGSTOP) a follower, member %d (leader: %d)", frozen, leader), func() { c.Cont(frozen) }, nil
+	}},
+	{name: "AllMembersDown", outage: true, inject: func(ctx context.Context, c *etcdproc.Cluster) (string, func(), error) {
+		c.KillAll()
+		return "killed (-9) every member", func() { c.RestartAll() }, nil
+	}},
+}
+
+// TestFault rolls a reboot out to 6 real locksmithd processes sharing a semaphore of max 2 in a
+// three-member etcd cluster, and injects one fault into etcd while both slots are taken and 4
+// nodes wait: the two holders come back from their reboots during the fault, and two more after
+// them. The monitor, which reads one member that the fault leaves alone, must never see more
+// holders than max, nor a slot taken out of queue order, nor a slot free for longer than the
+// bound while a node waits; every node reboots once.
+//
+// LOCKSMITHD_BIN names a locksmithd binary to test instead of building this one (to measure an
+// older version: its figures are logged, and the bound fails it).
+func TestFault(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end test: starts 3 etcd members and 6 locksmithd processes per fault")
+	}
+	bin := os.Getenv("LOCKSMITHD_BIN")
+	if bin == "" {
+		bin = testbin.Build(t, "locksmith.dev/locksmith/cmd/locksmithd")
+	}
+	for _, f := range faults {
+		t.Run(f.name, func(t *testing.T) { runFault(t, bin, f) })
+	}
+}
+
+func runFault(t *testing.T, bin string, f fault) {
+	cluster := etcdproc.StartCluster(t, members)
+	ctx, cancel := context.WithTimeoutCause(context.Background(), rolloutPatience,
+		fmt.Errorf("the rollout took longer than %s", rolloutPatience))
+	t.Cleanup(cancel)
+	cli, err := etcdclient.New(etcdclient.Config{Endpoints: cluster.Endpoints()[observed : observed+1]})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cli.Close() })
+	sem := semaphore.New(cli, group)
+	t.Cleanup(func() { _ = sem.Close() })
+	if _, err := sem.SetMax(ctx, slots); err != nil {
+		t.Fatal(err)
+	}
+	obs := startObserver(ctx, t, cli, group)
+	nodes := make([]*node, faultNodes)
+	for i := range nodes {
+		nodes[i] = newNode(t, i, bin, cluster.Endpoints(), group)
+		mark, err := nodes[i].start()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := nodes[i].out.Wait(ctx, mark, "state=idle"); err != nil {
+			t.Fatalf("%s: %v", nodes[i].name, err)
+		}
+	}
+	began := time.Now()
+	logf := func(format string, args ...any) {
+		t.Logf("%6.1fs: %s", time.Since(began).Seconds(), fmt.Sprintf(format, args...))
+	}
+	ts := newTasks(ctx, t)
+	pace := newPacer()
+	defer pace.openAll()
+	for _, n := range nodes {
+		ts.Go(n.name+" reboots", func(ctx context.Context) error { return serveReboots(ctx, obs, pace, n) })
+	}
+	for _, n := range nodes {
+		if err := n.ue.SetStatusAndEmit(needReboot); err != nil {
+			t.Fatalf("%s: %v", n.name, err)
+		}
+	}
+	if _, err := obs.until(ts.ctx, "both slots are taken and 4 nodes wait", func(r monitor.GroupResult) bool {
+		return len(r.Holders) == slots && len(r.Waiting) == faultNodes-slots
+	}); err != nil {
+		t.Fatal(err)
+	}
+
+	did, undo, err := f.inject(ts.ctx, cluster)
+	if err != nil {
+		t.Fatal(err)
+	}
+	logf("%s for %s; monitor saw %s", did, faultLength(f.outage), summary(obs.result()))
+	pace.allow(2 * slots)
+	select {
+	case <-time.After(faultLength(f.outage)): // the length of the fault, not a synchronisation
+	case <-ts.ctx.Done():
+		undo()
+		t.Fatal(context.Cause(ts.ctx))
+	}
+	undo()
+	healed := time.Now()
+	logf("fault over; monitor saw %s", summary(obs.result()))
+	pace.openAll()
+
+	for _, n := range nodes {
+		select {
+		case <-n.booted:
+		case <-ts.ctx.Done():
+			t.Fatalf("%s never rebooted: %v; monitor saw %s", n.name, context.Cause(ts.ctx), summary(obs.result()))
+		}
+	}
+	if _, err := obs.until(ts.ctx, "every slot is released", func(r monitor.GroupResult) bool {
+		return len(r.Holders) == 0 && len(r.Waiting) == 0
+	}); err != nil {
+		t.Fatal(err)
+	}
+	logf("every node has rebooted and released its slot")
+	for _, n := range nodes {
+		if err := n.terminate(ts.ctx); err != nil {
+			t.Error(err)
+		}
+	}
+	ts.stop()
+	if t.Failed() {
+		t.FailNow()
+	}
+	checkFleet(t, nodes, -1)
+	checkSemaphore(ctx, t, sem)
+	checkObserved(t, obs, nodes)
+	checkLiveness(t, obs, f, began, healed)
+}
+
+// checkLiveness checks the liveness bound of f, and logs the figures BENCHMARKS.md reports.
+func checkLiveness(t *testing.T, obs *observer, f fault, began, healed time.Time) {
+	t.Helper()
+	r := obs.result()
+	bound := idleBound
+	if f.outage {
+		bound = outageBound
+	}
+	var releases []time.Duration // after the fault ended, for the outage
+	for _, e := range obs.mon.Result().Events {
+		if e.Kind == monitor.Release && e.Time.After(healed) {
+			releases = append(releases, e.Time.Sub(healed).Round(10*time.Millisecond))
+		}
+	}
+	t.Logf("liveness: %s, %s fault: longest slot free while a node waited %s (at %.1fs; bound %s); rollout %.1fs; first releases after the fault ended %v",
+		f.name, faultLength(f.outage), r.LongestIdle.Round(10*time.Millisecond), r.LongestIdleFrom.Sub(began).Seconds(), bound,
+		time.Since(began).Seconds(), releases[:min(len(releases), 2)])
+	if r.LongestIdle > bound {
+		t.Errorf("a slot stayed free for %s while a node waited (from %.1fs into the rollout), want at most %s\nmonitor's events:\n%s",
+			r.LongestIdle, r.LongestIdleFrom.Sub(began).Seconds(), bound, obs.timeline())
+	}
+	if h := slices.Max(append(r.Handoffs, 0)); h > bound {
+		t.Errorf("a handoff took %s, want at most %s", h, bound)
+	}
+}
