@@ -92,6 +92,8 @@ type waiter struct {
 	whole      bool
 	releases   []releaseRequest
 	releasesAt int64 // store revision at which releases were read
+	// unconfirmed counts the watches in a row that etcd did not confirm in time.
+	unconfirmed int
 	// The semaphore's value as last known, at store revision seen.
 	state State
 	bad   *CorruptError // set when that value is corrupt
@@ -296,34 +298,44 @@ func (w *waiter) follow(ctx context.Context) error {
 // predLeft reads whether the waiter ahead is still in the queue: it returns errRelocate when it
 // has left, nil when it is there.
 func (w *waiter) predLeft(ctx context.Context) error {
-	resp, err := w.s.get(ctx, w.pred, clientv3.WithCountOnly())
+	resp, err := w.s.poll(ctx, clientv3.OpGet(w.pred, clientv3.WithCountOnly()))
 	switch {
 	case err != nil:
 		return err
-	case resp.Count == 0:
+	case resp.Responses[0].GetResponseRange().Count == 0:
 		return errRelocate
 	}
 	return nil
 }
 
 // watch watches key (with opts) from the current revision and waits until
-// etcd confirms the watch, at most requestTimeout (errRelocate then). A
-// watch from a past revision could instead wait up to 100 ms for etcd to
-// catch it up; gap reports that the store changed since the waiter's last
-// read, which the caller then reads again. Each watch has a gRPC stream of
-// its own (see ownStream), so that a watch sent again after a member froze
-// does not join the frozen stream.
+// etcd confirms the watch. A watch from a past revision could instead wait
+// up to 100 ms for etcd to catch it up; gap reports that the store changed
+// since the waiter's last read, which the caller then reads again. Each
+// watch has a gRPC stream of its own (see ownStream), so that a watch sent
+// again after a member froze does not join the frozen stream. A watch that
+// etcd does not confirm in time (see confirmTimeout; the etcd client itself
+// blocks while it opens a stream to a frozen member) is cancelled: it fails
+// with errRelocate.
 func (w *waiter) watch(ctx context.Context, key string, opts ...clientv3.OpOption) (wch clientv3.WatchChan, gap bool, stop context.CancelFunc, err error) {
 	wc, stop := context.WithCancel(clientv3.WithRequireLeader(w.s.ownStream(ctx)))
+	timeout := min(2*time.Second, confirmTimeout<<min(w.unconfirmed, 3))
+	unconfirmed := time.AfterFunc(timeout, stop)
+	defer unconfirmed.Stop()
 	wch = w.s.client.Watch(wc, key, append(opts, clientv3.WithCreatedNotify())...)
 	if w.s.opts.wrapWatch != nil {
 		wch = w.s.opts.wrapWatch(wch)
 	}
-	t := time.NewTimer(requestTimeout)
-	defer t.Stop()
-	resp, err := w.next(ctx, wch, t.C)
-	if errors.Is(err, errTick) || err == nil && !resp.Created {
-		err = errRelocate // not confirmed in time, or not what etcd sends first
+	resp, err := w.next(ctx, wch, nil)
+	if err == nil && !resp.Created {
+		err = errRelocate // not what etcd sends first
+	}
+	if wc.Err() != nil && ctx.Err() == nil {
+		w.unconfirmed++ // cancelled by the timer: not confirmed in time
+		return wch, false, stop, errRelocate
+	}
+	if err == nil {
+		w.unconfirmed = 0
 	}
 	return wch, resp.Header.Revision > w.seen, stop, err
 }

@@ -74,7 +74,7 @@ func (w *waiter) lead(ctx context.Context) error {
 // reread reads the semaphore key and the release requests, and reports whether they differ from
 // what the head knew: its watch missed a change.
 func (w *waiter) reread(ctx context.Context) (missed bool, err error) {
-	resp, err := w.s.commit(ctx, nil, w.s.readOps(false), nil)
+	resp, err := w.s.poll(ctx, w.s.readOps(false)...)
 	if err != nil {
 		return false, err
 	}

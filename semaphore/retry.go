@@ -44,8 +44,17 @@ func timedOut(err error) bool { return errors.Is(err, context.DeadlineExceeded) 
 // sends it again while it fails in a way worth retrying (see retryable), up to requestTries
 // tries: at once after a timeout or a leader change, retryPause later after a refusal.
 func resend[T any](ctx context.Context, send func(context.Context) (T, error)) (T, error) {
+	return resendAfter(ctx, requestTimeout, send)
+}
+
+// resendAfter is resend with the first try bounded by first instead of requestTimeout.
+func resendAfter[T any](ctx context.Context, first time.Duration, send func(context.Context) (T, error)) (T, error) {
 	for try := 1; ; try++ {
-		c, cancel := context.WithTimeout(ctx, requestTimeout)
+		timeout := requestTimeout
+		if try == 1 {
+			timeout = first
+		}
+		c, cancel := context.WithTimeout(ctx, timeout)
 		v, err := send(c)
 		cancel()
 		if err == nil || try == requestTries || !retryable(ctx, err) {
@@ -75,6 +84,14 @@ func pause(ctx context.Context, d time.Duration) error {
 func (s *Semaphore) commit(ctx context.Context, cmps []clientv3.Cmp, then, els []clientv3.Op) (*clientv3.TxnResponse, error) {
 	return resend(ctx, func(c context.Context) (*clientv3.TxnResponse, error) {
 		return s.client.Txn(c).If(cmps...).Then(then...).Else(els...).Commit()
+	})
+}
+
+// poll sends ops, reads, in one transaction with the tries of resend, the first bounded by
+// pollTimeout: a waiter's check of what it watches.
+func (s *Semaphore) poll(ctx context.Context, ops ...clientv3.Op) (*clientv3.TxnResponse, error) {
+	return resendAfter(ctx, pollTimeout, func(c context.Context) (*clientv3.TxnResponse, error) {
+		return s.client.Txn(c).Then(ops...).Commit()
 	})
 }
 

@@ -22,6 +22,12 @@ const (
 	// delivers nothing and reports no error, so the read, which goes to the next member,
 	// notices the change its watch missed.
 	pollInterval = time.Second
+	// pollTimeout bounds the first try of such a read, and confirmTimeout the first wait for
+	// etcd to confirm a new watch (each wait after one that timed out is twice as long, up to
+	// 2 s): both take a few milliseconds from a member that answers, and a frozen member's
+	// share of the waiter's requests costs it no more than that.
+	pollTimeout    = 250 * time.Millisecond
+	confirmTimeout = 250 * time.Millisecond
 	// defaultHeadWait bounds how long a Release that left a release request waits for the head
 	// of the queue to apply it before it writes itself.
 	defaultHeadWait = time.Second
