@@ -128,6 +128,7 @@ func (c Config) checked() (loaded, error) {
 
 // newClient is New with base as clientv3's base context and c's files loaded as f.
 func newClient(base context.Context, c Config, f loaded) (*clientv3.Client, error) {
+	fo := newFailover(c.endpoints())
 	cfg := clientv3.Config{
 		Context:     base,
 		Endpoints:   c.endpoints(),
@@ -140,7 +141,7 @@ func newClient(base context.Context, c Config, f loaded) (*clientv3.Client, erro
 		Username:             c.Username,
 		Password:             c.Password,
 		TLS:                  f.tls,
-		DialOptions:          append([]grpc.DialOption{reconnect}, c.DialOptions...),
+		DialOptions:          append([]grpc.DialOption{reconnect, fo.dialOption()}, c.DialOptions...),
 		Logger:               zap.NewNop(),
 	}
 	if c.PasswordFile != "" {
@@ -153,5 +154,6 @@ func newClient(base context.Context, c Config, f loaded) (*clientv3.Client, erro
 	if err != nil {
 		return nil, fmt.Errorf("create etcd client for %s: %w", strings.Join(cfg.Endpoints, ","), err)
 	}
+	fo.attach(cli)
 	return cli, nil
 }

@@ -1,0 +1,103 @@
+package etcdclient
+
+import (
+	"context"
+	"net/url"
+	"slices"
+	"sync"
+	"time"
+
+	clientv3 "go.etcd.io/etcd/client/v3"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/peer"
+	"google.golang.org/grpc/status"
+)
+
+// Quarantine is how long the client leaves out a member that let a request time out: a frozen
+// member, or one cut off behind an open TCP connection, keeps its connection (and its place in
+// the client's round-robin) until the keep-alive drops it, and every third request would wait
+// for it until then. Back in the list, a member that is still frozen cannot complete a new
+// connection and gets no request.
+const Quarantine = 10 * time.Second
+
+// quarantine is Quarantine, shortened by tests.
+var quarantine = Quarantine
+
+// judged is the least time a request must have waited before its timeout counts against the
+// member it went to: a request sent with a tiny deadline proves nothing.
+const judged = 200 * time.Millisecond
+
+// failover leaves out of a client's endpoints, for Quarantine, each member that let a unary
+// request time out, never the last one left.
+type failover struct {
+	quarantine time.Duration
+
+	mu     sync.Mutex
+	client *clientv3.Client      // set once the client exists
+	all    []string              // the endpoints configured, in order
+	out    map[string]*time.Timer // endpoint → the end of its quarantine
+}
+
+func newFailover(endpoints []string) *failover {
+	return &failover{quarantine: quarantine, all: endpoints, out: map[string]*time.Timer{}}
+}
+
+// dialOption is the interceptor that watches the unary requests' outcomes.
+func (f *failover) dialOption() grpc.DialOption {
+	return grpc.WithChainUnaryInterceptor(func(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn,
+		invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
+		var p peer.Peer
+		start := time.Now()
+		err := invoker(ctx, method, req, reply, cc, append(opts, grpc.Peer(&p))...)
+		if status.Code(err) == codes.DeadlineExceeded && p.Addr != nil && time.Since(start) >= judged {
+			f.leaveOut(p.Addr.String())
+		}
+		return err
+	})
+}
+
+// leaveOut takes the endpoint whose address (host:port) is addr out of the client's endpoints
+// for the quarantine, unless it is the last one in.
+func (f *failover) leaveOut(addr string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	i := slices.IndexFunc(f.all, func(ep string) bool { return hostPort(ep) == addr })
+	if i < 0 || f.client == nil || f.out[f.all[i]] != nil || len(f.out)+1 >= len(f.all) {
+		return
+	}
+	ep := f.all[i]
+	f.out[ep] = time.AfterFunc(f.quarantine, func() {
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		delete(f.out, ep)
+		f.apply()
+	})
+	f.apply()
+}
+
+// apply sets the client's endpoints to those not left out; f.mu is held.
+func (f *failover) apply() {
+	if f.client == nil {
+		return
+	}
+	in := slices.DeleteFunc(slices.Clone(f.all), func(ep string) bool { return f.out[ep] != nil })
+	f.client.SetEndpoints(in...)
+}
+
+// attach gives f the client whose endpoints it sets.
+func (f *failover) attach(c *clientv3.Client) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.client = c
+}
+
+// hostPort returns the host:port of an endpoint URL ("http://10.0.0.1:2379" → "10.0.0.1:2379"),
+// or "" for one without (unix sockets).
+func hostPort(ep string) string {
+	u, err := url.Parse(ep)
+	if err != nil || u.Port() == "" {
+		return ""
+	}
+	return u.Host
+}

@@ -1,0 +1,77 @@
+package etcdclient_test
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"testing"
+	"time"
+
+	"locksmith.dev/locksmith/internal/etcdclient"
+	"locksmith.dev/locksmith/internal/testkit/etcdproc"
+)
+
+// A member that lets a request time out (here frozen with SIGSTOP) is left out of the client's
+// endpoints at once, so that the requests that follow all go to the others; it is back after
+// the quarantine.
+func TestFrozenMemberIsLeftOut(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a three-member etcd cluster")
+	}
+	etcdclient.SetQuarantine(t, 2*time.Second)
+	cluster := etcdproc.StartCluster(t, 3)
+	cli, err := etcdclient.New(etcdclient.Config{Endpoints: cluster.Endpoints()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cli.Close() })
+	get := func() error {
+		ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+		defer cancel()
+		_, err := cli.Get(ctx, "k")
+		return err
+	}
+	for range 6 { // every member answers
+		if err := get(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// A follower: a frozen leader stalls every member's requests until the others elect one.
+	leader, err := cluster.Leader(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	member := (leader + 1) % 3
+	frozen := cluster.Endpoints()[member]
+	cluster.Stop(member)
+	timedOut := false
+	for range 6 { // the round-robin reaches the frozen member within 3
+		if err := get(); errors.Is(err, context.DeadlineExceeded) {
+			timedOut = true
+			break
+		} else if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if !timedOut {
+		t.Fatal("no request went to the frozen member")
+	}
+	if eps := cli.Endpoints(); slices.Contains(eps, frozen) || len(eps) != 2 {
+		t.Fatalf("endpoints after a timeout of %s: %q, want the other two", frozen, eps)
+	}
+	for i := range 20 {
+		if err := get(); err != nil {
+			t.Fatalf("request %d after the frozen member was left out: %v", i, err)
+		}
+	}
+	cluster.Cont(member)
+	deadline := time.Now().Add(30 * time.Second)
+	for len(cli.Endpoints()) != 3 {
+		if time.Now().After(deadline) {
+			t.Fatalf("endpoints %q 30 s after the member was left out, want all 3 back", cli.Endpoints())
+		}
+		if err := get(); err != nil && !errors.Is(err, context.DeadlineExceeded) {
+			t.Fatal(err)
+		}
+	}
+}
