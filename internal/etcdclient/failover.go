@@ -34,8 +34,8 @@ type failover struct {
 	quarantine time.Duration
 
 	mu     sync.Mutex
-	client *clientv3.Client      // set once the client exists
-	all    []string              // the endpoints configured, in order
+	client *clientv3.Client       // set once the client exists
+	all    []string               // the endpoints configured, in order
 	out    map[string]*time.Timer // endpoint → the end of its quarantine
 }
 
