@@ -3,15 +3,18 @@ package e2e_test
 import (
 	"context"
 	"sync"
+	"time"
 )
 
 // pacer holds back the return of nodes from their reboots: a node that
-// went down comes back only with a permit, or once the pacer is open. It
-// lets the test place its faults in the middle of the rollout.
+// went down comes back only with a permit, or once the pacer is open, and
+// then after the downtime (the length of a reboot). It lets the test place
+// its faults in the middle of the rollout.
 type pacer struct {
-	permits chan struct{}
-	open    chan struct{}
-	once    sync.Once
+	permits  chan struct{}
+	open     chan struct{}
+	once     sync.Once
+	downtime time.Duration
 }
 
 func newPacer() *pacer {
@@ -32,8 +35,17 @@ func (p *pacer) openAll() { p.once.Do(func() { close(p.open) }) }
 func (p *pacer) wait(ctx context.Context) error {
 	select {
 	case <-p.permits:
-		return nil
 	case <-p.open:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	if p.downtime == 0 {
+		return nil
+	}
+	t := time.NewTimer(p.downtime) // the length of a reboot, not a synchronisation
+	defer t.Stop()
+	select {
+	case <-t.C:
 		return nil
 	case <-ctx.Done():
 		return ctx.Err()
