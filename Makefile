@@ -1,9 +1,13 @@
 # Entry points; each target runs one documented command.
-.PHONY: test sim bench sysext man
+.PHONY: test faults sim bench sysext man
 
 # The whole test suite (see scripts/test).
 test:
 	./scripts/test
+
+# The end-to-end fault tests with the long faults (see scripts/faults); about 2 minutes.
+faults:
+	./scripts/faults
 
 # The fleet simulator with its defaults (the README Quick start "run").
 sim:

@@ -195,7 +195,6 @@ func runFault(t *testing.T, bin string, f fault) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	rollout := time.Since(began)
 	logf("every node has rebooted and released its slot")
 	for _, n := range nodes {
 		if err := n.terminate(ts.ctx); err != nil {
@@ -209,20 +208,25 @@ func runFault(t *testing.T, bin string, f fault) {
 	checkFleet(t, nodes, -1)
 	checkSemaphore(ctx, t, sem)
 	checkObserved(t, obs, nodes)
-	checkLiveness(t, obs, f, began, healed, rollout)
+	checkLiveness(t, obs, f, began, healed)
 }
 
 // checkLiveness checks the liveness bound of f, and logs the figures BENCHMARKS.md reports.
-func checkLiveness(t *testing.T, obs *observer, f fault, began, healed time.Time, rollout time.Duration) {
+func checkLiveness(t *testing.T, obs *observer, f fault, began, healed time.Time) {
 	t.Helper()
 	r := obs.result()
 	bound := idleBound
 	if f.outage {
 		bound = outageBound
 	}
-	var releases []time.Duration // after the fault ended, for the outage
+	var releases []time.Duration // after the fault ended
+	var rollout time.Duration    // until the last release
 	for _, e := range obs.mon.Result().Events {
-		if e.Kind == monitor.Release && e.Time.After(healed) {
+		if e.Kind != monitor.Release {
+			continue
+		}
+		rollout = e.Time.Sub(began)
+		if e.Time.After(healed) {
 			releases = append(releases, e.Time.Sub(healed).Round(10*time.Millisecond))
 		}
 	}
