@@ -12,7 +12,6 @@ import (
 	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
 	clientv3 "go.etcd.io/etcd/client/v3"
 
-	"locksmith.dev/locksmith/internal/sim/monitor"
 	"locksmith.dev/locksmith/internal/testkit/embedetcd"
 	"locksmith.dev/locksmith/internal/testkit/testbin"
 	"locksmith.dev/locksmith/semaphore"
@@ -70,12 +69,8 @@ func TestRolloutWithLeastPrivilege(t *testing.T) {
 		}
 		n.args = append(n.args, "--etcd-username="+users[i], "--etcd-password-file="+password)
 		fleetNodes[i] = n
-		mark, err := n.start()
-		if err != nil {
+		if err := n.startIdle(ctx); err != nil {
 			t.Fatal(err)
-		}
-		if _, _, err := n.out.Wait(ctx, mark, "state=idle"); err != nil {
-			t.Fatalf("%s: %v", n.name, err)
 		}
 		ts.Go(n.name+" reboots", func(ctx context.Context) error { return serveReboots(ctx, obs, pace, n) })
 	}
@@ -84,24 +79,7 @@ func TestRolloutWithLeastPrivilege(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	for _, n := range fleetNodes {
-		select {
-		case <-n.booted:
-		case <-ts.ctx.Done():
-			t.Fatalf("%s never rebooted: %v; monitor saw %s", n.name, context.Cause(ts.ctx), summary(obs.result()))
-		}
-	}
-	if _, err := obs.until(ts.ctx, "every slot is released", func(r monitor.GroupResult) bool {
-		return len(r.Holders) == 0 && len(r.Waiting) == 0
-	}); err != nil {
-		t.Fatal(err)
-	}
-	for _, n := range fleetNodes {
-		if err := n.terminate(ts.ctx); err != nil {
-			t.Error(err)
-		}
-	}
-	ts.stop()
+	finishRollout(t, ts, obs, fleetNodes)
 	res := obs.mon.Result()
 	if r := res.Groups[0]; r.MaxConcurrent > max || len(res.Exceeded) > 0 || len(res.Problems) > 0 {
 		t.Fatalf("monitor saw %d holders at most (max %d), over max %+v, problems %+v", r.MaxConcurrent, max, res.Exceeded, res.Problems)

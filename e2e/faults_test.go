@@ -134,18 +134,11 @@ func runFault(t *testing.T, bin string, f fault) {
 	nodes := make([]*node, faultNodes)
 	for i := range nodes {
 		nodes[i] = newNode(t, i, bin, cluster.Endpoints(), group)
-		mark, err := nodes[i].start()
-		if err != nil {
+		if err := nodes[i].startIdle(ctx); err != nil {
 			t.Fatal(err)
 		}
-		if _, _, err := nodes[i].out.Wait(ctx, mark, "state=idle"); err != nil {
-			t.Fatalf("%s: %v", nodes[i].name, err)
-		}
 	}
-	began := time.Now()
-	logf := func(format string, args ...any) {
-		t.Logf("%6.1fs: %s", time.Since(began).Seconds(), fmt.Sprintf(format, args...))
-	}
+	began, logf := stopwatch(t)
 	ts := newTasks(ctx, t)
 	pace := newPacer()
 	pace.downtime = rebootTime
@@ -183,28 +176,8 @@ func runFault(t *testing.T, bin string, f fault) {
 	healed := time.Now()
 	logf("fault over; monitor saw %s", summary(obs.result()))
 
-	for _, n := range nodes {
-		select {
-		case <-n.booted:
-		case <-ts.ctx.Done():
-			t.Fatalf("%s never rebooted: %v; monitor saw %s", n.name, context.Cause(ts.ctx), summary(obs.result()))
-		}
-	}
-	if _, err := obs.until(ts.ctx, "every slot is released", func(r monitor.GroupResult) bool {
-		return len(r.Holders) == 0 && len(r.Waiting) == 0
-	}); err != nil {
-		t.Fatal(err)
-	}
-	logf("every node has rebooted and released its slot")
-	for _, n := range nodes {
-		if err := n.terminate(ts.ctx); err != nil {
-			t.Error(err)
-		}
-	}
-	ts.stop()
-	if t.Failed() {
-		t.FailNow()
-	}
+	finishRollout(t, ts, obs, nodes)
+	logf("every node has rebooted and every slot is released")
 	checkFleet(t, nodes, -1)
 	checkSemaphore(ctx, t, sem)
 	checkObserved(t, obs, nodes)

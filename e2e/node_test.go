@@ -158,6 +158,18 @@ func (n *node) start(extra ...string) (int, error) {
 	return mark, nil
 }
 
+// startIdle starts locksmithd as start does and waits until it is idle.
+func (n *node) startIdle(ctx context.Context, extra ...string) error {
+	mark, err := n.start(extra...)
+	if err == nil {
+		_, _, err = n.out.Wait(ctx, mark, "state=idle")
+	}
+	if err != nil {
+		return fmt.Errorf("%s: %w", n.name, err)
+	}
+	return nil
+}
+
 // terminate stops locksmithd as a shutdown does (SIGTERM) and checks that
 // it exits with status 0.
 func (n *node) terminate(ctx context.Context) error {

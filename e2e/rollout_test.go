@@ -78,19 +78,12 @@ func TestRolloutUnderFaults(t *testing.T) {
 		if i == sameBoot || i == newBoot {
 			extra = []string{gate}
 		}
-		mark, err := nodes[i].start(extra...)
-		if err != nil {
+		if err := nodes[i].startIdle(ctx, extra...); err != nil {
 			t.Fatal(err)
-		}
-		if _, _, err := nodes[i].out.Wait(ctx, mark, "state=idle"); err != nil {
-			t.Fatalf("%s: %v", nodes[i].name, err)
 		}
 	}
 
-	began := time.Now()
-	logf := func(format string, args ...any) {
-		t.Logf("%6.1fs: %s", time.Since(began).Seconds(), fmt.Sprintf(format, args...))
-	}
+	_, logf := stopwatch(t)
 	ts := newTasks(ctx, t)
 	pace := newPacer()
 	for _, n := range nodes {
@@ -113,6 +106,27 @@ func TestRolloutUnderFaults(t *testing.T) {
 		ts.fail(err)
 		t.FailNow()
 	}
+	finishRollout(t, ts, obs, nodes)
+	logf("every node has rebooted and every slot is released")
+
+	checkFleet(t, nodes, newBoot)
+	checkSemaphore(ctx, t, sem)
+	checkObserved(t, obs, nodes)
+}
+
+// stopwatch returns the time now and a function that logs with the seconds since.
+func stopwatch(t *testing.T) (time.Time, func(format string, args ...any)) {
+	began := time.Now()
+	return began, func(format string, args ...any) {
+		t.Logf("%6.1fs: %s", time.Since(began).Seconds(), fmt.Sprintf(format, args...))
+	}
+}
+
+// finishRollout waits until every node has rebooted and every slot is released, then shuts the
+// daemons down (SIGTERM: each must exit 0) and stops the tasks. It ends the test if any of that
+// failed, or if a task failed.
+func finishRollout(t *testing.T, ts *tasks, obs *observer, nodes []*node) {
+	t.Helper()
 	for _, n := range nodes {
 		select {
 		case <-n.booted:
@@ -120,13 +134,11 @@ func TestRolloutUnderFaults(t *testing.T) {
 			t.Fatalf("%s never rebooted: %v; monitor saw %s", n.name, context.Cause(ts.ctx), summary(obs.result()))
 		}
 	}
-	logf("every node has rebooted")
 	if _, err := obs.until(ts.ctx, "every slot is released", func(r monitor.GroupResult) bool {
 		return len(r.Holders) == 0 && len(r.Waiting) == 0
 	}); err != nil {
 		t.Fatal(err)
 	}
-	logf("every slot is released")
 	for _, n := range nodes {
 		if err := n.terminate(ts.ctx); err != nil {
 			t.Error(err)
@@ -136,10 +148,6 @@ func TestRolloutUnderFaults(t *testing.T) {
 	if t.Failed() {
 		t.FailNow()
 	}
-
-	checkFleet(t, nodes, newBoot)
-	checkSemaphore(ctx, t, sem)
-	checkObserved(t, obs, nodes)
 }
 
 // serveReboots reboots n whenever its logind is asked to, until ctx ends:

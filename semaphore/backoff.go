@@ -32,12 +32,5 @@ func (s *Semaphore) backOff(ctx context.Context, n int) error {
 	if s.opts.backedOff != nil {
 		s.opts.backedOff(n, d)
 	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
+	return pause(ctx, d)
 }
