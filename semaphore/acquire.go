@@ -269,25 +269,30 @@ func (w *waiter) run(ctx context.Context) error {
 }
 
 // follow waits until the waiter ahead leaves the queue. It returns
-// errRelocate then, or when the watch ended. It also reads, every poll
-// interval (see pollInterval), whether the waiter ahead is still there.
+// errRelocate then, or when the watch ended. It also reads whether the
+// waiter ahead is still there: every poll interval (see pollInterval) while
+// it is among the first of the queue, less often further back (see
+// followPoll).
 func (w *waiter) follow(ctx context.Context) error {
 	wch, gap, stop, err := w.watch(ctx, w.pred, clientv3.WithFilterPut())
 	defer stop()
+	every := w.s.opts.poll
 	if err == nil && (gap || w.unsure) {
 		w.unsure = false
-		err = w.predLeft(ctx)
+		every, err = w.predLeft(ctx)
 	}
 	if err == nil {
 		w.settled()
 	}
-	poll := time.NewTicker(w.s.opts.poll)
+	poll := time.NewTimer(every)
 	defer poll.Stop()
 	for err == nil {
 		var resp clientv3.WatchResponse
 		switch resp, err = w.next(ctx, wch, poll.C); {
 		case errors.Is(err, errTick):
-			err = w.predLeft(ctx)
+			if every, err = w.predLeft(ctx); err == nil {
+				poll.Reset(every)
+			}
 		case err == nil && len(resp.Events) > 0:
 			err = errRelocate
 		}
@@ -295,17 +300,29 @@ func (w *waiter) follow(ctx context.Context) error {
 	return err
 }
 
-// predLeft reads whether the waiter ahead is still in the queue: it returns errRelocate when it
-// has left, nil when it is there.
-func (w *waiter) predLeft(ctx context.Context) error {
-	resp, err := w.s.poll(ctx, clientv3.OpGet(w.pred, clientv3.WithCountOnly()))
+// predLeft reads whether the waiter ahead is still in the queue, and how many waiters are
+// ahead: it returns errRelocate when the one just ahead has left, otherwise the time until the
+// next such read (see followPoll).
+func (w *waiter) predLeft(ctx context.Context) (time.Duration, error) {
+	resp, err := w.s.poll(ctx, clientv3.OpGet(w.pred, clientv3.WithCountOnly()),
+		clientv3.OpGet(w.s.queue, clientv3.WithPrefix(), clientv3.WithCountOnly(), clientv3.WithMaxCreateRev(w.rev-1)))
 	switch {
 	case err != nil:
-		return err
+		return 0, err
 	case resp.Responses[0].GetResponseRange().Count == 0:
-		return errRelocate
+		return 0, errRelocate
 	}
-	return nil
+	return followPoll(w.s.opts.poll, resp.Responses[1].GetResponseRange().Count, w.windowSize()), nil
+}
+
+// followPoll returns how long a waiter with ahead waiters ahead of it waits before it reads its
+// place again: every poll while it could be admitted by the next write of the head (ahead <=
+// window, the head's window), else poll times the number of windows ahead of it, at most
+// maxFollowPoll. A waiter far back thus reads about ln(ahead) × reboot time / poll times in
+// all, not once per poll; its watch is all it needs while nobody ahead of it can be admitted.
+func followPoll(poll time.Duration, ahead int64, window int) time.Duration {
+	windows := max(1, ahead/int64(max(1, window)))
+	return min(maxFollowPoll, poll*time.Duration(min(windows, int64(maxFollowPoll/poll)+1)))
 }
 
 // watch watches key (with opts) from the current revision and waits until

@@ -123,3 +123,28 @@ func TestWaiterKeepsItsPlaceWhileEtcdIsUnavailable(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// A waiter reads its place every poll while the head could admit it next, less often the
+// further back it is.
+func TestFollowPoll(t *testing.T) {
+	for _, tc := range []struct {
+		ahead  int64
+		window int
+		want   time.Duration
+	}{
+		{0, 5, time.Second},
+		{5, 5, time.Second},
+		{9, 5, time.Second},
+		{10, 5, 2 * time.Second},
+		{100, 5, 20 * time.Second},
+		{10000, 5, maxFollowPoll},
+		{3, 0, 3 * time.Second}, // max 0: the window is 1
+	} {
+		if got := followPoll(time.Second, tc.ahead, tc.window); got != tc.want {
+			t.Errorf("followPoll(1s, %d ahead, window %d) = %s, want %s", tc.ahead, tc.window, got, tc.want)
+		}
+	}
+	if got := followPoll(time.Hour, 1, 1); got != maxFollowPoll {
+		t.Errorf("followPoll(1h, 1, 1) = %s, want %s", got, maxFollowPoll)
+	}
+}

@@ -22,6 +22,9 @@ const (
 	// delivers nothing and reports no error, so the read, which goes to the next member,
 	// notices the change its watch missed.
 	pollInterval = time.Second
+	// maxFollowPoll bounds the interval of those reads for a waiter far back in the queue, which
+	// reads less often the further back it is (see followPoll).
+	maxFollowPoll = time.Minute
 	// pollTimeout bounds the first try of such a read, and confirmTimeout the first wait for
 	// etcd to confirm a new watch (each wait after one that timed out is twice as long, up to
 	// 2 s): both take a few milliseconds from a member that answers, and a frozen member's

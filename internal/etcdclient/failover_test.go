@@ -13,7 +13,7 @@ import (
 
 // A member that lets a request time out (here frozen with SIGSTOP) is left out of the client's
 // endpoints at once, so that the requests that follow all go to the others; it is back after
-// the quarantine.
+// the quarantine. Unary requests and lease keep-alives (a stream) both count.
 func TestFrozenMemberIsLeftOut(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a three-member etcd cluster")
@@ -25,14 +25,31 @@ func TestFrozenMemberIsLeftOut(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = cli.Close() })
-	get := func() error {
+	lease, err := cli.Grant(context.Background(), 60)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		send func(context.Context) error
+	}{
+		{"get", func(ctx context.Context) error { _, err := cli.Get(ctx, "k"); return err }},
+		{"keep-alive", func(ctx context.Context) error { _, err := cli.KeepAliveOnce(ctx, lease.ID); return err }},
+	} {
+		t.Run(tc.name, func(t *testing.T) { leftOut(t, cluster, cli.Endpoints, tc.send) })
+	}
+}
+
+// leftOut freezes a follower, sends requests until one times out, and checks that the
+// endpoints leave the follower out until the quarantine ends.
+func leftOut(t *testing.T, cluster *etcdproc.Cluster, endpoints func() []string, send func(context.Context) error) {
+	try := func() error {
 		ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
 		defer cancel()
-		_, err := cli.Get(ctx, "k")
-		return err
+		return send(ctx)
 	}
 	for range 6 { // every member answers
-		if err := get(); err != nil {
+		if err := try(); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -44,9 +61,10 @@ func TestFrozenMemberIsLeftOut(t *testing.T) {
 	member := (leader + 1) % 3
 	frozen := cluster.Endpoints()[member]
 	cluster.Stop(member)
+	defer cluster.Cont(member)
 	timedOut := false
 	for range 6 { // the round-robin reaches the frozen member within 3
-		if err := get(); errors.Is(err, context.DeadlineExceeded) {
+		if err := try(); errors.Is(err, context.DeadlineExceeded) {
 			timedOut = true
 			break
 		} else if err != nil {
@@ -56,21 +74,21 @@ func TestFrozenMemberIsLeftOut(t *testing.T) {
 	if !timedOut {
 		t.Fatal("no request went to the frozen member")
 	}
-	if eps := cli.Endpoints(); slices.Contains(eps, frozen) || len(eps) != 2 {
+	if eps := endpoints(); slices.Contains(eps, frozen) || len(eps) != 2 {
 		t.Fatalf("endpoints after a timeout of %s: %q, want the other two", frozen, eps)
 	}
 	for i := range 20 {
-		if err := get(); err != nil {
+		if err := try(); err != nil {
 			t.Fatalf("request %d after the frozen member was left out: %v", i, err)
 		}
 	}
 	cluster.Cont(member)
 	deadline := time.Now().Add(30 * time.Second)
-	for len(cli.Endpoints()) != 3 {
+	for len(endpoints()) != 3 {
 		if time.Now().After(deadline) {
-			t.Fatalf("endpoints %q 30 s after the member was left out, want all 3 back", cli.Endpoints())
+			t.Fatalf("endpoints %q 30 s after the member was left out, want all 3 back", endpoints())
 		}
-		if err := get(); err != nil && !errors.Is(err, context.DeadlineExceeded) {
+		if err := try(); err != nil && !errors.Is(err, context.DeadlineExceeded) {
 			t.Fatal(err)
 		}
 	}
