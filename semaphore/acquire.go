@@ -336,18 +336,23 @@ func followPoll(poll time.Duration, ahead int64, window int) time.Duration {
 // with errRelocate.
 func (w *waiter) watch(ctx context.Context, key string, opts ...clientv3.OpOption) (wch clientv3.WatchChan, gap bool, stop context.CancelFunc, err error) {
 	wc, stop := context.WithCancel(clientv3.WithRequireLeader(w.s.ownStream(ctx)))
-	timeout := min(2*time.Second, confirmTimeout<<min(w.unconfirmed, 3))
-	unconfirmed := time.AfterFunc(timeout, stop)
+	// The timer cancels the watch, which ends a Watch call that blocks, and tells next: the
+	// client closes the channel of a cancelled watch only once its stream takes requests again.
+	expired := make(chan time.Time, 1)
+	unconfirmed := time.AfterFunc(min(2*time.Second, confirmTimeout<<min(w.unconfirmed, 3)), func() {
+		stop()
+		expired <- time.Now()
+	})
 	defer unconfirmed.Stop()
 	wch = w.s.client.Watch(wc, key, append(opts, clientv3.WithCreatedNotify())...)
 	if w.s.opts.wrapWatch != nil {
 		wch = w.s.opts.wrapWatch(wch)
 	}
-	resp, err := w.next(ctx, wch, nil)
+	resp, err := w.next(ctx, wch, expired)
 	if err == nil && !resp.Created {
 		err = errRelocate // not what etcd sends first
 	}
-	if wc.Err() != nil && ctx.Err() == nil {
+	if errors.Is(err, errTick) || wc.Err() != nil && ctx.Err() == nil {
 		w.unconfirmed++ // cancelled by the timer: not confirmed in time
 		return wch, false, stop, errRelocate
 	}
