@@ -335,11 +335,11 @@ func followPoll(poll time.Duration, ahead int64, window int) time.Duration {
 // blocks while it opens a stream to a frozen member) is cancelled: it fails
 // with errRelocate.
 func (w *waiter) watch(ctx context.Context, key string, opts ...clientv3.OpOption) (wch clientv3.WatchChan, gap bool, stop context.CancelFunc, err error) {
-	wc, stop := context.WithCancel(clientv3.WithRequireLeader(w.s.ownStream(ctx)))
+	wc, stop := context.WithCancel(clientv3.WithRequireLeader(ctx))
 	// The timer cancels the watch, which ends a Watch call that blocks, and tells next: the
 	// client closes the channel of a cancelled watch only once its stream takes requests again.
 	expired := make(chan time.Time, 1)
-	unconfirmed := time.AfterFunc(min(2*time.Second, confirmTimeout<<min(w.unconfirmed, 3)), func() {
+	unconfirmed := time.AfterFunc(confirmTimeout<<min(w.unconfirmed, 2), func() {
 		stop()
 		expired <- time.Now()
 	})

@@ -124,9 +124,10 @@
 // again within about a second, and its keep-alive goes on trying, since the
 // lease outlives an outage (etcd's new leader renews every lease). Neither
 // its watch nor its keep-alive trusts one member: a watch that etcd does
-// not confirm in time is made again on a stream of its own, and the waiter
-// reads every second what it watches, which finds the changes a watch on a
-// frozen member misses (see the constants of timeouts.go). A waiter whose
+// not confirm in time is made again, and the waiter reads what it watches,
+// every second near the head of the queue and less often further back,
+// which finds the changes a watch on a frozen member misses (see the
+// constants of timeouts.go). A waiter whose
 // lease is lost (etcd said it is gone: it expired or was revoked) enqueues
 // again, at the end of the queue, with a new lease. So does a waiter whose key someone else deleted, when it
 // notices: as head when it tries to admit, otherwise when the waiter ahead

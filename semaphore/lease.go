@@ -55,15 +55,28 @@ func (s *Semaphore) grantLease(ctx context.Context) (*waitLease, error) {
 	return l, nil
 }
 
-// keepAlive renews l until ctx ends, one keep-alive every third of the TTL, the first a third of
-// the TTL after the grant, so a wait shorter than that sends none. When etcd says that the lease
-// is gone (it expired or was revoked), it closes l.lost. A member that does not answer, or a
-// cluster that cannot be reached, does not end it: the lease outlives an outage of etcd, whose
-// new leader renews every lease, and etcd tells whether it is still there once it answers.
+// keepAlive renews l until ctx ends, through the client's keep-alive stream (one for all the
+// leases of the client: a stream costs a token request under etcd's authentication), the first
+// renewal a third of the TTL after the grant, so a wait shorter than that sends none. When the
+// stream gives up on the lease (it got no answer for the TTL, for instance during an outage of
+// etcd), keepAlive asks etcd whether the lease is still there, as often as it must until etcd
+// answers, and goes on renewing it if it is: the lease outlives an outage, since etcd's new
+// leader renews every lease. When etcd says that the lease is gone (it expired or was revoked),
+// it closes l.lost.
 func (s *Semaphore) keepAlive(ctx context.Context, l *waitLease) {
 	defer close(l.done)
-	for pause(ctx, l.ttl/3) == nil {
-		if !s.renew(ctx, l.id) {
+	if pause(ctx, l.ttl/3) != nil {
+		return
+	}
+	for {
+		if ch, err := s.client.KeepAlive(ctx, l.id); err == nil {
+			for range ch {
+			}
+		}
+		if ctx.Err() != nil {
+			return
+		}
+		if !s.alive(ctx, l.id) {
 			if ctx.Err() == nil {
 				close(l.lost)
 			}
@@ -72,22 +85,20 @@ func (s *Semaphore) keepAlive(ctx context.Context, l *waitLease) {
 	}
 }
 
-// renew sends a keep-alive of lease id until etcd answers: again at once after a timeout
-// (requestTimeout), retryPause later after a refusal. It reports false when etcd answered that the
-// lease is gone, true otherwise (also when ctx ended first).
-func (s *Semaphore) renew(ctx context.Context, id clientv3.LeaseID) bool {
+// alive asks etcd whether lease id is still there, until etcd answers (retryPause between the
+// tries): it reports false when etcd answered that the lease is gone, true otherwise (also when
+// ctx ended first).
+func (s *Semaphore) alive(ctx context.Context, id clientv3.LeaseID) bool {
 	for {
-		c, cancel := context.WithTimeout(ctx, requestTimeout)
-		resp, err := s.client.KeepAliveOnce(c, id)
-		cancel()
+		resp, err := resend(ctx, func(c context.Context) (*clientv3.LeaseTimeToLiveResponse, error) {
+			return s.client.TimeToLive(c, id)
+		})
 		switch {
 		case err == nil:
 			return resp.TTL > 0
 		case errors.Is(err, rpctypes.ErrLeaseNotFound):
 			return false
-		case ctx.Err() != nil:
-			return true
-		case !timedOut(err) && pause(ctx, retryPause) != nil:
+		case pause(ctx, retryPause) != nil:
 			return true
 		}
 	}

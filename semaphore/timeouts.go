@@ -25,12 +25,13 @@ const (
 	// maxFollowPoll bounds the interval of those reads for a waiter far back in the queue, which
 	// reads less often the further back it is (see followPoll).
 	maxFollowPoll = time.Minute
-	// pollTimeout bounds the first try of such a read, and confirmTimeout the first wait for
-	// etcd to confirm a new watch (each wait after one that timed out is twice as long, up to
-	// 2 s): both take a few milliseconds from a member that answers, and a frozen member's
-	// share of the waiter's requests costs it no more than that.
-	pollTimeout    = 250 * time.Millisecond
-	confirmTimeout = 250 * time.Millisecond
+	// pollTimeout bounds the first try of such a read: it takes a few milliseconds from a member
+	// that answers, and a frozen member's share of the polls costs no more than that.
+	pollTimeout = 250 * time.Millisecond
+	// confirmTimeout bounds the first wait for etcd to confirm a new watch; each wait after one
+	// that timed out is twice as long, up to 4 s. Under etcd's authentication a new watch
+	// stream first asks for a token, which costs the server a password hash.
+	confirmTimeout = time.Second
 	// defaultHeadWait bounds how long a Release that left a release request waits for the head
 	// of the queue to apply it before it writes itself.
 	defaultHeadWait = time.Second

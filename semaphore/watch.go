@@ -3,22 +3,9 @@ package semaphore
 import (
 	"context"
 	"fmt"
-	"strconv"
-	"sync/atomic"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
-	"google.golang.org/grpc/metadata"
 )
-
-// watchSeq numbers the watches of waiters (see ownStream).
-var watchSeq atomic.Uint64
-
-// ownStream returns ctx with gRPC metadata unique to this call: the etcd client shares one stream
-// among the watches whose contexts carry equal metadata, and opens a new one, on the member its
-// balancer picks next, for a watch made with this context.
-func (s *Semaphore) ownStream(ctx context.Context) context.Context {
-	return metadata.AppendToOutgoingContext(ctx, "locksmith-watch", strconv.FormatUint(watchSeq.Add(1), 10))
-}
 
 // WaitChange blocks until the semaphore's value is no longer the one at revision rev (a State's
 // Revision) and returns the state read then. It returns at once when the key changed after rev,
