@@ -88,13 +88,12 @@ func summary(r monitor.GroupResult) string {
 		r.Max, r.Holders, r.Waiting, r.Acquires, r.Releases, r.MaxConcurrent)
 }
 
-// timeline lists the monitor's acquire and release events, one a line.
+// timeline lists the monitor's events, one a line: acquires, releases, and the waiter keys put
+// and deleted.
 func (o *observer) timeline() string {
 	var b strings.Builder
 	for _, e := range o.mon.Result().Events {
-		if e.Kind == monitor.Acquire || e.Kind == monitor.Release {
-			fmt.Fprintf(&b, "%s rev %d %s %s\n", e.Time.Format("15:04:05.000"), e.Revision, e.Kind, e.ID)
-		}
+		fmt.Fprintf(&b, "%s rev %d %s %s\n", e.Time.Format("15:04:05.000"), e.Revision, e.Kind, e.ID)
 	}
 	return b.String()
 }
