@@ -48,20 +48,21 @@ func (m *Machine) takeSlot(ctx context.Context, reason string) error {
 	return nil
 }
 
-// Bounds of the retries of a failed wait for a slot (see acquire).
+// Bounds of the retries of a failed wait for a slot (see acquire), and, with strategy
+// etcd-lock, of the start-up steps on etcd (see Machine.persist).
 const (
-	acquireRetryInitial = 100 * time.Millisecond
-	acquireRetryMax     = 2 * time.Second
+	EtcdRetryInitial = 100 * time.Millisecond
+	EtcdRetryMax     = 2 * time.Second
 )
 
 // acquire waits for a slot with Lock.Acquire, and waits again when a wait fails (etcd did not
 // answer, or lost the wait's lease): at once the first time, then after delays doubling from
-// acquireRetryInitial to acquireRetryMax, so that a waiter is back in the queue within
-// acquireRetryMax of etcd answering again (the attempt's back-off would take RetryInitial, and
+// EtcdRetryInitial to EtcdRetryMax, so that a waiter is back in the queue within
+// EtcdRetryMax of etcd answering again (the attempt's back-off would take RetryInitial, and
 // send it to the back of the queue later). The first failure of a run of them is logged as a
 // warning, the others at debug level. A corrupt value, an invalid id and ctx's end are returned.
 func (e *env) acquire(ctx context.Context, h slot.Holder) error {
-	b := backoff{initial: acquireRetryInitial, max: acquireRetryMax}
+	b := backoff{initial: EtcdRetryInitial, max: EtcdRetryMax}
 	for failures := 0; ; failures++ {
 		err := e.d.Lock.Acquire(ctx, h)
 		if err == nil || ctx.Err() != nil || errors.Is(err, slot.ErrCorrupt) || errors.Is(err, slot.ErrInvalidID) ||

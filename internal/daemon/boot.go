@@ -91,13 +91,21 @@ func (m *Machine) releaseAtStart(ctx context.Context, h slot.Holder, why string)
 const OffRetryTimeout = 5 * time.Minute
 
 // persist runs op, which talks to etcd, with a context bounded by
-// ProbeTimeout, and retries it with back-off from RetryInitial to RetryMax:
-// with strategy etcd-lock until it succeeds or ctx ends (the daemon cannot
-// go on without etcd), with strategy off until OffRetryTimeout has passed
-// (the last try starts then at the latest). With strategy reboot it tries
-// once: the retries run in the background (see env.releaseInBackground).
+// ProbeTimeout, and retries it: with strategy etcd-lock until it succeeds or
+// ctx ends (the daemon cannot go on without etcd), after delays doubling
+// from EtcdRetryInitial to EtcdRetryMax, as the wait for a slot does, so
+// that a node back from its reboot gives its slot back within EtcdRetryMax
+// of etcd answering again, however long etcd was away (RetryInitial and
+// RetryMax would space the tries up to ten minutes apart while the slot
+// blocks the group); with strategy off, after delays from RetryInitial to
+// RetryMax, until OffRetryTimeout has passed (the last try starts then at
+// the latest). With strategy reboot it tries once: the retries run in the
+// background (see env.releaseInBackground).
 func (m *Machine) persist(ctx context.Context, what string, op func(context.Context) error) error {
 	b := backoff{initial: m.cfg.RetryInitial, max: m.cfg.RetryMax}
+	if m.cfg.Strategy == strategy.EtcdLock {
+		b = backoff{initial: EtcdRetryInitial, max: EtcdRetryMax}
+	}
 	deadline := m.clock.Now().Add(OffRetryTimeout)
 	for {
 		err := m.probe(ctx, op)

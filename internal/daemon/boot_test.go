@@ -374,6 +374,9 @@ func TestStrategyRebootWithoutLock(t *testing.T) {
 	}
 }
 
+// With strategy etcd-lock, a read of the semaphore at start that fails is tried again soon
+// (EtcdRetryInitial, doubling up to EtcdRetryMax), not after --retry-initial: a node back from
+// its reboot gives its slot back soon after etcd answers again.
 func TestEtcdLockRetriesReadingTheSemaphore(t *testing.T) {
 	n := newNode(t)
 	c := silentEtcd(t)
@@ -381,18 +384,18 @@ func TestEtcdLockRetriesReadingTheSemaphore(t *testing.T) {
 	n.start()
 	n.advance(daemon.DefaultProbeTimeout)
 	e := n.rec.waitFor(t, "a retry", func(e daemon.Event) bool {
-		return strings.HasPrefix(e.Status, "cannot read the semaphore, retrying in 10s")
+		return strings.HasPrefix(e.Status, "cannot read the semaphore, retrying in 100ms")
 	})
 	// The error says that etcd, at its address, timed out, not that
 	// something was cancelled.
-	want := "cannot read the semaphore, retrying in 10s: etcd at " + strings.Join(c.Endpoints(), ",") + ": timed out after 10s"
+	want := "cannot read the semaphore, retrying in 100ms: etcd at " + strings.Join(c.Endpoints(), ",") + ": timed out after 10s"
 	if e.State != daemon.StateStarting || !strings.HasPrefix(e.Status, want) {
 		t.Fatalf("event %+v, want status %q…", e, want)
 	}
-	n.advance(daemon.DefaultRetryInitial)
+	n.advance(daemon.EtcdRetryInitial)
 	n.advance(daemon.DefaultProbeTimeout)
 	n.rec.waitFor(t, "a second retry", func(e daemon.Event) bool {
-		return strings.HasPrefix(e.Status, "cannot read the semaphore, retrying in 20s")
+		return strings.HasPrefix(e.Status, "cannot read the semaphore, retrying in 200ms")
 	})
 	if err := n.stop(); err != nil {
 		t.Fatal(err)

@@ -118,7 +118,7 @@ func (f *flags) register(fs *pflag.FlagSet) {
 	fs.DurationVar(&f.s.LoginDelay, "login-delay", 5*time.Minute, "delay the reboot once by this long while people are logged in (0: no delay)")
 	fs.DurationVar(&f.s.LockTTL, "lock-ttl", 0, "while waiting on a full semaphore, remove a holder that has held its slot longer than this, one at a time (0: never)")
 	fs.DurationVar(&f.s.RebootTimeout, "reboot-timeout", 10*time.Minute, "if the host is still up this long after the reboot was requested, release the slot and report the failure")
-	fs.DurationVar(&f.s.RetryInitial, "retry-initial", daemon.DefaultRetryInitial, "first wait after a failed attempt (etcd unreachable, pre-reboot command or reboot failed); it doubles on each failure")
+	fs.DurationVar(&f.s.RetryInitial, "retry-initial", daemon.DefaultRetryInitial, "first wait after a failed attempt (pre-reboot command or reboot failed; with strategy off, etcd unreachable at start); it doubles on each failure. With etcd-lock, the steps on etcd are retried after 100ms doubling to 2s")
 	fs.DurationVar(&f.s.RetryMax, "retry-max", daemon.DefaultRetryMax, "longest wait between failed attempts")
 	fs.StringVar(&f.s.DBusAddress, "dbus-address", DefaultDBusAddress, "address of the D-Bus system bus (update_engine and logind)")
 	fs.StringVar(&f.s.MachineIDFile, "machine-id-file", hostid.DefaultMachineIDPath, "file holding the machine id, the holder id in the semaphore")
