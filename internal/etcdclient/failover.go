@@ -29,8 +29,8 @@ var quarantine = Quarantine
 // member it went to: a request sent with a tiny deadline proves nothing.
 const judged = 200 * time.Millisecond
 
-// failover leaves out of a client's endpoints, for Quarantine, each member that let a unary
-// request time out, never the last one left.
+// failover leaves out of a client's endpoints, for Quarantine, each member that let a request
+// time out, as long as those left out are a minority.
 type failover struct {
 	quarantine time.Duration
 
@@ -92,12 +92,15 @@ func (s *judgedStream) RecvMsg(m any) error {
 }
 
 // leaveOut takes the endpoint whose address (host:port) is addr out of the client's endpoints
-// for the quarantine, unless it is the last one in.
+// for the quarantine, unless that would leave out more than a minority of them: one member of
+// three, two of five, none of one or two. When a whole cluster comes back from an outage, its
+// members answer late one after the other, and the client must not be left with the one that
+// answers last.
 func (f *failover) leaveOut(addr string) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	i := slices.IndexFunc(f.all, func(ep string) bool { return hostPort(ep) == addr })
-	if i < 0 || f.client == nil || f.out[f.all[i]] != nil || len(f.out)+1 >= len(f.all) {
+	if i < 0 || f.client == nil || f.out[f.all[i]] != nil || len(f.out)+1 > (len(f.all)-1)/2 {
 		return
 	}
 	ep := f.all[i]

@@ -3,6 +3,7 @@ package etcdclient_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"testing"
 	"time"
@@ -90,6 +91,27 @@ func leftOut(t *testing.T, cluster *etcdproc.Cluster, endpoints func() []string,
 		}
 		if err := try(); err != nil && !errors.Is(err, context.DeadlineExceeded) {
 			t.Fatal(err)
+		}
+	}
+}
+
+// At most a minority of the members is left out: one of three, none of two.
+func TestFailoverLeavesOutAMinority(t *testing.T) {
+	cli, err := etcdclient.New(etcdclient.Config{Endpoints: []string{"http://127.0.0.1:1"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cli.Close() })
+	for _, tc := range []struct {
+		members, timeouts, out int
+	}{{3, 1, 1}, {3, 3, 1}, {5, 5, 2}, {2, 2, 0}, {1, 1, 0}} {
+		var eps []string
+		for i := range tc.members {
+			eps = append(eps, fmt.Sprintf("http://127.0.0.1:%d", 10001+i))
+		}
+		left := etcdclient.LeaveOut(cli, eps, tc.timeouts)
+		if got := tc.members - len(left); got != tc.out {
+			t.Errorf("%d members, %d timed out: %d left out (%q in), want %d", tc.members, tc.timeouts, got, left, tc.out)
 		}
 	}
 }
