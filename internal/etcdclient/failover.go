@@ -30,18 +30,24 @@ var quarantine = Quarantine
 const judged = 200 * time.Millisecond
 
 // failover leaves out of a client's endpoints, for Quarantine, each member that let a request
-// time out, as long as those left out are a minority.
+// time out; at most a minority of them, the latest to time out.
 type failover struct {
 	quarantine time.Duration
 
 	mu     sync.Mutex
-	client *clientv3.Client       // set once the client exists
-	all    []string               // the endpoints configured, in order
-	out    map[string]*time.Timer // endpoint → the end of its quarantine
+	client *clientv3.Client // set once the client exists
+	all    []string         // the endpoints configured, in order
+	out    []*quarantined   // oldest first
+}
+
+// quarantined is an endpoint left out, until its timer fires.
+type quarantined struct {
+	endpoint string
+	timer    *time.Timer
 }
 
 func newFailover(endpoints []string) *failover {
-	return &failover{quarantine: quarantine, all: endpoints, out: map[string]*time.Timer{}}
+	return &failover{quarantine: quarantine, all: endpoints}
 }
 
 // dialOptions are the interceptors that watch the outcomes of the unary requests, and of the
@@ -92,24 +98,33 @@ func (s *judgedStream) RecvMsg(m any) error {
 }
 
 // leaveOut takes the endpoint whose address (host:port) is addr out of the client's endpoints
-// for the quarantine, unless that would leave out more than a minority of them: one member of
-// three, two of five, none of one or two. When a whole cluster comes back from an outage, its
-// members answer late one after the other, and the client must not be left with the one that
-// answers last.
+// for the quarantine. At most a minority of them is out (one member of three, two of five, none
+// of one or two): when one more is due, the one left out first comes back. A timeout is not
+// always the member's fault (while a frozen leader is replaced, every member keeps requests
+// waiting), so the latest evidence wins, and the client is never left with the member that
+// answers last when a whole cluster comes back from an outage.
 func (f *failover) leaveOut(addr string) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	i := slices.IndexFunc(f.all, func(ep string) bool { return hostPort(ep) == addr })
-	if i < 0 || f.client == nil || f.out[f.all[i]] != nil || len(f.out)+1 > (len(f.all)-1)/2 {
+	most := (len(f.all) - 1) / 2
+	if i < 0 || f.client == nil || most == 0 || slices.ContainsFunc(f.out, func(q *quarantined) bool { return q.endpoint == f.all[i] }) {
 		return
 	}
-	ep := f.all[i]
-	f.out[ep] = time.AfterFunc(f.quarantine, func() {
+	if len(f.out) == most {
+		f.out[0].timer.Stop()
+		f.out = f.out[1:]
+	}
+	q := &quarantined{endpoint: f.all[i]}
+	q.timer = time.AfterFunc(f.quarantine, func() {
 		f.mu.Lock()
 		defer f.mu.Unlock()
-		delete(f.out, ep)
-		f.apply()
+		if i := slices.Index(f.out, q); i >= 0 {
+			f.out = slices.Delete(f.out, i, i+1)
+			f.apply()
+		}
 	})
+	f.out = append(f.out, q)
 	f.apply()
 }
 
@@ -118,7 +133,9 @@ func (f *failover) apply() {
 	if f.client == nil {
 		return
 	}
-	in := slices.DeleteFunc(slices.Clone(f.all), func(ep string) bool { return f.out[ep] != nil })
+	in := slices.DeleteFunc(slices.Clone(f.all), func(ep string) bool {
+		return slices.ContainsFunc(f.out, func(q *quarantined) bool { return q.endpoint == ep })
+	})
 	f.client.SetEndpoints(in...)
 }
 

@@ -95,7 +95,8 @@ func leftOut(t *testing.T, cluster *etcdproc.Cluster, endpoints func() []string,
 	}
 }
 
-// At most a minority of the members is left out: one of three, none of two.
+// At most a minority of the members is left out (one of three, none of two), the latest to time
+// out.
 func TestFailoverLeavesOutAMinority(t *testing.T) {
 	cli, err := etcdclient.New(etcdclient.Config{Endpoints: []string{"http://127.0.0.1:1"}})
 	if err != nil {
@@ -112,6 +113,9 @@ func TestFailoverLeavesOutAMinority(t *testing.T) {
 		left := etcdclient.LeaveOut(cli, eps, tc.timeouts)
 		if got := tc.members - len(left); got != tc.out {
 			t.Errorf("%d members, %d timed out: %d left out (%q in), want %d", tc.members, tc.timeouts, got, left, tc.out)
+		}
+		if latest := eps[tc.timeouts-1]; tc.out > 0 && slices.Contains(left, latest) {
+			t.Errorf("%d members, %d timed out: %s, the latest, is in (%q)", tc.members, tc.timeouts, latest, left)
 		}
 	}
 }
