@@ -321,19 +321,16 @@ func (w *waiter) predLeft(ctx context.Context) (time.Duration, error) {
 // maxFollowPoll. A waiter far back thus reads about ln(ahead) × reboot time / poll times in
 // all, not once per poll; its watch is all it needs while nobody ahead of it can be admitted.
 func followPoll(poll time.Duration, ahead int64, window int) time.Duration {
-	windows := max(1, ahead/int64(max(1, window)))
-	return min(maxFollowPoll, poll*time.Duration(min(windows, int64(maxFollowPoll/poll)+1)))
+	return min(maxFollowPoll, poll*time.Duration(max(1, ahead/int64(max(1, window)))))
 }
 
 // watch watches key (with opts) from the current revision and waits until
 // etcd confirms the watch. A watch from a past revision could instead wait
 // up to 100 ms for etcd to catch it up; gap reports that the store changed
-// since the waiter's last read, which the caller then reads again. Each
-// watch has a gRPC stream of its own (see ownStream), so that a watch sent
-// again after a member froze does not join the frozen stream. A watch that
-// etcd does not confirm in time (see confirmTimeout; the etcd client itself
-// blocks while it opens a stream to a frozen member) is cancelled: it fails
-// with errRelocate.
+// since the waiter's last read, which the caller then reads again. A watch
+// that etcd does not confirm in time (see confirmTimeout; the etcd client
+// itself blocks while it opens a stream to a frozen member) is cancelled: it
+// fails with errRelocate.
 func (w *waiter) watch(ctx context.Context, key string, opts ...clientv3.OpOption) (wch clientv3.WatchChan, gap bool, stop context.CancelFunc, err error) {
 	wc, stop := context.WithCancel(clientv3.WithRequireLeader(ctx))
 	// The timer cancels the watch, which ends a Watch call that blocks, and tells next: the

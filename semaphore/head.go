@@ -78,15 +78,11 @@ func (w *waiter) reread(ctx context.Context) (missed bool, err error) {
 	if err != nil {
 		return false, err
 	}
-	kvs, reqs := resp.Responses[0].GetResponseRange().Kvs, parseReleases(resp.Responses[1].GetResponseRange().Kvs)
-	rev := int64(0)
-	if len(kvs) > 0 {
-		rev = kvs[0].ModRevision
-	}
-	missed = rev != w.state.Revision || !slices.EqualFunc(reqs, w.releases, func(a, b releaseRequest) bool { return a.key == b.key })
-	w.setState(resp.Header.Revision, kvs)
-	w.releases, w.releasesAt = reqs, resp.Header.Revision
-	return missed, nil
+	knownRev, knownReqs := w.state.Revision, w.releases
+	w.setState(resp.Header.Revision, resp.Responses[0].GetResponseRange().Kvs)
+	w.setReleases(resp.Header.Revision, resp.Responses[1].GetResponseRange().Kvs)
+	sameKey := func(a, b releaseRequest) bool { return a.key == b.key }
+	return w.state.Revision != knownRev || !slices.EqualFunc(w.releases, knownReqs, sameKey), nil
 }
 
 // apply records an event of the head's watch: a new value of the

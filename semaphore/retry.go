@@ -40,9 +40,10 @@ func retryable(ctx context.Context, err error) bool {
 // timedOut reports whether err is the timeout of one request: the next try goes out at once.
 func timedOut(err error) bool { return errors.Is(err, context.DeadlineExceeded) }
 
-// resend sends a request whose repetition is harmless (a read, a lease grant or revocation), with send, each try bounded by requestTimeout, and
-// sends it again while it fails in a way worth retrying (see retryable), up to requestTries
-// tries: at once after a timeout or a leader change, retryPause later after a refusal.
+// resend sends, with send, a request whose repetition is harmless (a read, a lease grant or
+// revocation), each try bounded by requestTimeout, and sends it again while it fails in a way
+// worth retrying (see retryable), up to requestTries tries: at once after a timeout or a leader
+// change, retryPause later after a refusal.
 func resend[T any](ctx context.Context, send func(context.Context) (T, error)) (T, error) {
 	return resendAfter(ctx, requestTimeout, send)
 }
@@ -60,10 +61,8 @@ func resendAfter[T any](ctx context.Context, first time.Duration, send func(cont
 		if err == nil || try == requestTries || !retryable(ctx, err) {
 			return v, err
 		}
-		if !timedOut(err) && !transient(err) {
-			if perr := pause(ctx, retryPause); perr != nil {
-				return v, err
-			}
+		if !timedOut(err) && !transient(err) && pause(ctx, retryPause) != nil {
+			return v, err
 		}
 	}
 }
