@@ -148,6 +148,17 @@ func (g *group) waitingIDs(holders map[string]bool) []string {
 	return ids
 }
 
+// anyWaiting reports whether some waiter is not a holder; unlike waitingCount, it neither sorts
+// the queue nor reads all of it, since trackIdle asks after every change.
+func (g *group) anyWaiting() bool {
+	for _, w := range g.waiters {
+		if !g.holders[w.id] {
+			return true
+		}
+	}
+	return false
+}
+
 // enqueue adds a waiter under entry (a waiter key or a mark).
 func (g *group) enqueue(rec *recorder, rev int64, t time.Time, entry string, w waiter) {
 	g.waiters[entry] = w
@@ -158,7 +169,7 @@ func (g *group) enqueue(rec *recorder, rev int64, t time.Time, entry string, w w
 // trackIdle records, at time t after a change, the start or the end of a span during which a slot
 // is free while an id waits, and keeps the longest span that ended.
 func (g *group) trackIdle(t time.Time) {
-	idle := len(g.holders) < g.max && g.waitingCount(g.holders) > 0
+	idle := len(g.holders) < g.max && g.anyWaiting()
 	switch {
 	case idle && g.idle.IsZero():
 		g.idle = t
