@@ -46,51 +46,50 @@ func faultLength(outage bool) time.Duration {
 	return 5 * time.Second
 }
 
-// A fault is what a fault test does to the etcd cluster, and undoes. The observer reads member
-// observed, which a single fault leaves alone, so that its clock is not the frozen member's.
+// A fault is what a fault test does to the etcd cluster, and undoes: all members killed (-9)
+// and restarted, or one member, the leader or a follower, killed and restarted, or frozen
+// (SIGSTOP) and resumed. The observer reads member observed, which a single fault leaves alone,
+// so that its clock is not the frozen member's.
 type fault struct {
-	name   string
-	outage bool // all members down
-	// inject starts the fault and returns what it did, and the function that ends it.
-	inject func(ctx context.Context, c *etcdproc.Cluster) (string, func(), error)
+	name     string
+	outage   bool // all members down
+	follower bool // one follower, else the leader
+	freeze   bool // SIGSTOP, else kill -9
 }
 
 // observed is the member the observer reads.
 const observed = 0
 
 var faults = []fault{
-	{name: "LeaderKilled", inject: func(ctx context.Context, c *etcdproc.Cluster) (string, func(), error) {
-		leader, err := c.AvoidLeader(ctx, observed)
-		if err != nil {
-			return "", nil, err
-		}
-		c.Kill(leader)
-		return fmt.Sprintf("killed (-9) the leader, member %d", leader), func() { c.Restart(leader) }, nil
-	}},
-	{name: "LeaderFrozen", inject: func(ctx context.Context, c *etcdproc.Cluster) (string, func(), error) {
-		leader, err := c.AvoidLeader(ctx, observed)
-		if err != nil {
-			return "", nil, err
-		}
-		c.Stop(leader)
-		return fmt.Sprintf("froze (SIGSTOP) the leader, member %d", leader), func() { c.Cont(leader) }, nil
-	}},
-	{name: "FollowerFrozen", inject: func(ctx context.Context, c *etcdproc.Cluster) (string, func(), error) {
-		leader, err := c.AvoidLeader(ctx, observed)
-		if err != nil {
-			return "", nil, err
-		}
-		frozen := 1
-		if frozen == leader {
-			frozen = 2
-		}
-		c.Stop(frozen)
-		return fmt.Sprintf("froze (SIGSTOP) a follower, member %d (leader: %d)", frozen, leader), func() { c.Cont(frozen) }, nil
-	}},
-	{name: "AllMembersDown", outage: true, inject: func(ctx context.Context, c *etcdproc.Cluster) (string, func(), error) {
+	{name: "LeaderKilled"},
+	{name: "LeaderFrozen", freeze: true},
+	{name: "FollowerFrozen", follower: true, freeze: true},
+	{name: "AllMembersDown", outage: true},
+}
+
+// inject starts f and returns what it did, and the function that ends it.
+func (f fault) inject(ctx context.Context, c *etcdproc.Cluster) (string, func(), error) {
+	if f.outage {
 		c.KillAll()
 		return "killed (-9) every member", func() { c.RestartAll() }, nil
-	}},
+	}
+	leader, err := c.AvoidLeader(ctx, observed)
+	if err != nil {
+		return "", nil, err
+	}
+	member, role := leader, "the leader"
+	if f.follower {
+		member, role = 1, "a follower"
+		if member == leader {
+			member = 2
+		}
+	}
+	if f.freeze {
+		c.Stop(member)
+		return fmt.Sprintf("froze (SIGSTOP) %s, member %d (leader: %d)", role, member, leader), func() { c.Cont(member) }, nil
+	}
+	c.Kill(member)
+	return fmt.Sprintf("killed (-9) %s, member %d (leader: %d)", role, member, leader), func() { c.Restart(member) }, nil
 }
 
 // TestFault rolls a reboot out to 6 real locksmithd processes sharing a semaphore of max 2 in a
