@@ -141,7 +141,7 @@ func newClient(base context.Context, c Config, f loaded) (*clientv3.Client, erro
 		Username:             c.Username,
 		Password:             c.Password,
 		TLS:                  f.tls,
-		DialOptions:          append(append([]grpc.DialOption{reconnect}, fo.dialOptions()...), c.DialOptions...),
+		DialOptions:          append([]grpc.DialOption{reconnect, fo.dialOption()}, c.DialOptions...),
 		Logger:               zap.NewNop(),
 	}
 	if c.PasswordFile != "" {

@@ -2,7 +2,6 @@ package etcdclient
 
 import (
 	"context"
-	"net"
 	"net/url"
 	"slices"
 	"sync"
@@ -50,51 +49,19 @@ func newFailover(endpoints []string) *failover {
 	return &failover{quarantine: quarantine, all: endpoints}
 }
 
-// dialOptions are the interceptors that watch the outcomes of the unary requests, and of the
-// streams that wait for one answer (a lease keep-alive sent alone).
-func (f *failover) dialOptions() []grpc.DialOption {
-	unary := func(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn,
+// dialOption is the interceptor that watches the outcomes of the unary requests. (Streams are
+// left alone: the watches and the client's keep-alive stream have no deadline to miss.)
+func (f *failover) dialOption() grpc.DialOption {
+	return grpc.WithChainUnaryInterceptor(func(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn,
 		invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
 		var p peer.Peer
 		start := time.Now()
 		err := invoker(ctx, method, req, reply, cc, append(opts, grpc.Peer(&p))...)
-		f.judge(err, start, p.Addr)
+		if status.Code(err) == codes.DeadlineExceeded && p.Addr != nil && time.Since(start) >= judged {
+			f.leaveOut(p.Addr.String())
+		}
 		return err
-	}
-	stream := func(ctx context.Context, desc *grpc.StreamDesc, cc *grpc.ClientConn, method string,
-		streamer grpc.Streamer, opts ...grpc.CallOption) (grpc.ClientStream, error) {
-		cs, err := streamer(ctx, desc, cc, method, opts...)
-		if err != nil {
-			return cs, err
-		}
-		return &judgedStream{ClientStream: cs, f: f, start: time.Now()}, nil
-	}
-	return []grpc.DialOption{grpc.WithChainUnaryInterceptor(unary), grpc.WithChainStreamInterceptor(stream)}
-}
-
-// judge leaves out the member at addr when err says that a request sent to it at start timed
-// out, after judged at least.
-func (f *failover) judge(err error, start time.Time, addr net.Addr) {
-	if status.Code(err) == codes.DeadlineExceeded && addr != nil && time.Since(start) >= judged {
-		f.leaveOut(addr.String())
-	}
-}
-
-// judgedStream is a client stream whose receive timing out counts against its member.
-type judgedStream struct {
-	grpc.ClientStream
-	f     *failover
-	start time.Time
-}
-
-func (s *judgedStream) RecvMsg(m any) error {
-	err := s.ClientStream.RecvMsg(m)
-	if err != nil {
-		if p, ok := peer.FromContext(s.Context()); ok {
-			s.f.judge(err, s.start, p.Addr)
-		}
-	}
-	return err
+	})
 }
 
 // leaveOut takes the endpoint whose address (host:port) is addr out of the client's endpoints
