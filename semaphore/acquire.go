@@ -109,14 +109,14 @@ func (s *Semaphore) enqueue(ctx context.Context, h Holder) (*waiter, error) {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		l, err := s.grantLease(ctx)
+		l, err := s.grantLease(ctx, h)
 		if err != nil {
 			if s.again(ctx, err) {
 				continue
 			}
 			return nil, err
 		}
-		w := &waiter{s: s, h: h, lease: l, key: waiterKey(s.queue, l.id, h)}
+		w := &waiter{s: s, h: h, lease: l, key: l.key}
 		c, cancel := wctx(ctx)
 		// Not retried at once on a transient error (see commit): an enqueue that was applied
 		// after all would read its own key as the last waiter's.

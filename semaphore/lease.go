@@ -18,6 +18,7 @@ import (
 // to it expires within its TTL even when revoking it fails.
 type waitLease struct {
 	id   clientv3.LeaseID
+	key  string        // the waiter key bound to it
 	ttl  time.Duration // as granted
 	stop context.CancelFunc
 	done chan struct{} // closed once the keep-alive has stopped
@@ -26,9 +27,9 @@ type waitLease struct {
 	err  error // the outcome of endLease
 }
 
-// grantLease grants the lease of a new wait and starts its keep-alive.
-// It fails with ErrClosed when s is closed.
-func (s *Semaphore) grantLease(ctx context.Context) (*waitLease, error) {
+// grantLease grants the lease of a new wait of h, which names its waiter key, and starts its
+// keep-alive. It fails with ErrClosed when s is closed.
+func (s *Semaphore) grantLease(ctx context.Context, h Holder) (*waitLease, error) {
 	if s.isClosed() {
 		return nil, ErrClosed
 	}
@@ -40,7 +41,7 @@ func (s *Semaphore) grantLease(ctx context.Context) (*waitLease, error) {
 		return nil, fmt.Errorf("grant waiter lease: %w", err)
 	}
 	kctx, stop := context.WithCancel(context.Background())
-	l := &waitLease{id: resp.ID, ttl: time.Duration(resp.TTL) * time.Second, stop: stop, done: make(chan struct{}), lost: make(chan struct{})}
+	l := &waitLease{id: resp.ID, key: waiterKey(s.queue, resp.ID, h), ttl: time.Duration(resp.TTL) * time.Second, stop: stop, done: make(chan struct{}), lost: make(chan struct{})}
 	s.mu.Lock()
 	closed := s.closed
 	if !closed {
@@ -59,10 +60,10 @@ func (s *Semaphore) grantLease(ctx context.Context) (*waitLease, error) {
 // leases of the client: a stream costs a token request under etcd's authentication), the first
 // renewal a third of the TTL after the grant, so a wait shorter than that sends none. When the
 // stream gives up on the lease (it got no answer for the TTL, for instance during an outage of
-// etcd), keepAlive asks etcd whether the lease is still there, as often as it must until etcd
-// answers, and goes on renewing it if it is: the lease outlives an outage, since etcd's new
-// leader renews every lease. When etcd says that the lease is gone (it expired or was revoked),
-// it closes l.lost.
+// etcd), keepAlive reads the waiter key, as often as it must until etcd answers, and goes on
+// renewing the lease while the key is there: the lease outlives an outage, since etcd's new
+// leader renews every lease. When the key is gone (the lease expired or was revoked, or the wait
+// is over), it closes l.lost.
 func (s *Semaphore) keepAlive(ctx context.Context, l *waitLease) {
 	defer close(l.done)
 	if pause(ctx, l.ttl/3) != nil {
@@ -76,7 +77,7 @@ func (s *Semaphore) keepAlive(ctx context.Context, l *waitLease) {
 		if ctx.Err() != nil {
 			return
 		}
-		if !s.alive(ctx, l.id) {
+		if !s.bound(ctx, l) {
 			if ctx.Err() == nil {
 				close(l.lost)
 			}
@@ -85,19 +86,17 @@ func (s *Semaphore) keepAlive(ctx context.Context, l *waitLease) {
 	}
 }
 
-// alive asks etcd whether lease id is still there, until etcd answers (retryPause between the
-// tries): it reports false when etcd answered that the lease is gone, true otherwise (also when
-// ctx ended first).
-func (s *Semaphore) alive(ctx context.Context, id clientv3.LeaseID) bool {
+// bound reads l's waiter key until etcd answers (retryPause between the tries): it reports false
+// when etcd answered that the key is gone or bound to another lease, true otherwise (also when
+// ctx ended first). It does not ask etcd about the lease: a new leader answers TimeToLive from
+// its lease table before it has applied the last writes of the old term, and may deny a lease
+// granted just before an outage; a read is linearizable, and the key goes with the lease.
+func (s *Semaphore) bound(ctx context.Context, l *waitLease) bool {
 	for {
-		resp, err := resend(ctx, func(c context.Context) (*clientv3.LeaseTimeToLiveResponse, error) {
-			return s.client.TimeToLive(c, id)
-		})
+		resp, err := s.get(ctx, l.key)
 		switch {
 		case err == nil:
-			return resp.TTL > 0
-		case errors.Is(err, rpctypes.ErrLeaseNotFound):
-			return false
+			return len(resp.Kvs) == 1 && clientv3.LeaseID(resp.Kvs[0].Lease) == l.id
 		case pause(ctx, retryPause) != nil:
 			return true
 		}

@@ -8,8 +8,12 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"go.etcd.io/etcd/api/v3/etcdserverpb"
+	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"google.golang.org/grpc"
+
+	"locksmith.dev/locksmith/internal/testkit/embedetcd"
 
 	"locksmith.dev/locksmith/internal/testkit/reqcount"
 )
@@ -177,5 +181,90 @@ func TestEachWaitHasItsOwnLease(t *testing.T) {
 	}
 	if err := result(t, b); err != nil {
 		t.Fatalf("the other wait: %v", err)
+	}
+}
+
+// deniedLeaseClient returns a client of srv on which etcd seems to deny every lease, as a new
+// leader may before it has applied the last writes of the old term: once armed is set, the next
+// keep-alive answer says that the lease has expired (TTL 0), and injected is closed; every
+// TimeToLive answers that the lease is not found. Keep-alives sent after the injection are told
+// on sentAfter (a send that would block is dropped).
+func deniedLeaseClient(t *testing.T, srv *embedetcd.Server, armed *atomic.Bool, injected, sentAfter chan struct{}) *clientv3.Client {
+	return clientT(t, srv,
+		grpc.WithChainUnaryInterceptor(func(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
+			if method == "/etcdserverpb.Lease/LeaseTimeToLive" {
+				return rpctypes.ErrGRPCLeaseNotFound
+			}
+			return invoker(ctx, method, req, reply, cc, opts...)
+		}),
+		grpc.WithChainStreamInterceptor(func(ctx context.Context, desc *grpc.StreamDesc, cc *grpc.ClientConn, method string, streamer grpc.Streamer, opts ...grpc.CallOption) (grpc.ClientStream, error) {
+			cs, err := streamer(ctx, desc, cc, method, opts...)
+			if err != nil || method != leaseKeepAlive {
+				return cs, err
+			}
+			return &deniedLeaseStream{ClientStream: cs, armed: armed, injected: injected, sentAfter: sentAfter}, nil
+		}))
+}
+
+type deniedLeaseStream struct {
+	grpc.ClientStream
+	armed               *atomic.Bool
+	injected, sentAfter chan struct{}
+}
+
+func (s *deniedLeaseStream) SendMsg(m any) error {
+	select {
+	case <-s.injected:
+		select {
+		case s.sentAfter <- struct{}{}:
+		default:
+		}
+	default:
+	}
+	return s.ClientStream.SendMsg(m)
+}
+
+func (s *deniedLeaseStream) RecvMsg(m any) error {
+	err := s.ClientStream.RecvMsg(m)
+	if resp, ok := m.(*etcdserverpb.LeaseKeepAliveResponse); ok && err == nil && s.armed.CompareAndSwap(true, false) {
+		resp.TTL = 0
+		close(s.injected)
+	}
+	return err
+}
+
+// A waiter whose keep-alive stream says that its lease has expired, while its waiter key is still
+// there, keeps its place and its key, and renews the lease again: a new etcd leader can deny a
+// lease it has not applied yet (TimeToLive says "not found"), and a waiter that believed it
+// would queue again behind everyone, while its old key, renewed by nobody, held up the queue
+// until it expired.
+func TestWaiterKeepsItsPlaceWhenEtcdDeniesItsLease(t *testing.T) {
+	srv, c := etcdT(t)
+	ctx := ctxT(t)
+	var armed atomic.Bool
+	injected, sentAfter := make(chan struct{}), make(chan struct{}, 1)
+	holder := heldT(t, c, "h")
+	a := newT(t, deniedLeaseClient(t, srv, &armed, injected, sentAfter), DefaultGroup, WithWaiterTTL(3))
+	armed.Store(true)
+	ares := queueT(ctx, t, holder, a, "a")
+	keys, _ := queueKeys(t, holder)
+	bres := queueT(ctx, t, holder, newT(t, c, DefaultGroup), "b")
+
+	waitFor(t, injected)
+	waitFor(t, sentAfter) // the waiter renews its lease again
+	if now, ids := queueKeys(t, holder); !slices.Equal(ids, []string{"a", "b"}) || now[0] != keys[0] {
+		t.Fatalf("queue after the lease was denied: %q (keys %q), want a with its key %s, then b", ids, now, keys[0])
+	}
+	if err := holder.Release(ctx, "h"); err != nil {
+		t.Fatal(err)
+	}
+	if err := result(t, ares); err != nil {
+		t.Fatalf("a, first in the queue: %v", err)
+	}
+	if err := a.Release(ctx, "a"); err != nil {
+		t.Fatal(err)
+	}
+	if err := result(t, bres); err != nil {
+		t.Fatalf("b, behind a: %v", err)
 	}
 }
