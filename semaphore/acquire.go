@@ -372,7 +372,7 @@ func (w *waiter) next(ctx context.Context, wch clientv3.WatchChan, tick <-chan t
 		select {
 		case <-ctx.Done():
 			return clientv3.WatchResponse{}, ctx.Err()
-		case <-w.s.done:
+		case <-w.s.closing.Done():
 			return clientv3.WatchResponse{}, ErrClosed
 		case <-w.lease.lost:
 			return clientv3.WatchResponse{}, errDequeued

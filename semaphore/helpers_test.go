@@ -299,14 +299,14 @@ func racingClient(t testing.TB, srv *embedetcd.Server, before func(n int)) *clie
 	}))
 }
 
-// failingClient returns a client of srv whose unary calls fail, without
-// reaching etcd, while fail says so for their method (e.g.
-// "/etcdserverpb.KV/Txn").
-func failingClient(t testing.TB, srv *embedetcd.Server, fail func(method string) bool) *clientv3.Client {
+// failingClient returns a client of srv whose unary calls fail with code, without reaching etcd,
+// while fail says so for their method (e.g. "/etcdserverpb.KV/Txn"). codes.Unavailable is
+// etcd not answering; codes.FailedPrecondition an error not worth retrying.
+func failingClient(t testing.TB, srv *embedetcd.Server, code codes.Code, fail func(method string) bool) *clientv3.Client {
 	t.Helper()
 	return clientT(t, srv, grpc.WithChainUnaryInterceptor(func(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
 		if fail(method) {
-			return status.Errorf(codes.FailedPrecondition, "injected failure of %s", method)
+			return status.Errorf(code, "injected failure of %s", method)
 		}
 		return invoker(ctx, method, req, reply, cc, opts...)
 	}))

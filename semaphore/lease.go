@@ -107,8 +107,9 @@ func (s *Semaphore) bound(ctx context.Context, l *waitLease) bool {
 // it has stopped, and, with revoke, revokes the lease, which deletes the
 // keys still bound to it. Without revoke the lease, which must hold no key
 // any more, expires within its TTL. A later call returns the outcome of the
-// first. A lease that is already gone is not an error; if the revocation
-// fails, the lease expires within its TTL.
+// first. A lease that is already gone is not an error. If the revocation
+// fails because etcd did not answer, it is tried again in the background (see revokeLater);
+// if that fails too, the lease expires within its TTL.
 func (s *Semaphore) endLease(l *waitLease, revoke bool) error {
 	l.end.Do(func() {
 		s.mu.Lock()
@@ -121,10 +122,40 @@ func (s *Semaphore) endLease(l *waitLease, revoke bool) error {
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), l.ttl)
 		defer cancel()
-		_, err := resend(ctx, func(c context.Context) (*clientv3.LeaseRevokeResponse, error) { return s.client.Revoke(c, l.id) })
-		if err != nil && !errors.Is(err, rpctypes.ErrLeaseNotFound) {
+		if err := s.revokeLease(ctx, l.id); err != nil {
 			l.err = fmt.Errorf("revoke waiter lease %x: %w", int64(l.id), err)
+			if retryable(ctx, err) {
+				s.revokeLater(l.id)
+			}
 		}
 	})
 	return l.err
+}
+
+// revokeLease revokes lease id, with the tries of resend; a lease already gone is no error.
+func (s *Semaphore) revokeLease(ctx context.Context, id clientv3.LeaseID) error {
+	_, err := resend(ctx, func(c context.Context) (*clientv3.LeaseRevokeResponse, error) { return s.client.Revoke(c, id) })
+	if errors.Is(err, rpctypes.ErrLeaseNotFound) {
+		return nil
+	}
+	return err
+}
+
+// revokeLater revokes lease id in the background, retryPause after each failure, until etcd
+// answers or s is closed. A lease whose revocation met an outage of etcd outlives the outage,
+// since etcd's new leader renews every lease, and its waiter key would hold up the queue for a
+// TTL after etcd is back; so it goes as soon as etcd answers.
+func (s *Semaphore) revokeLater(id clientv3.LeaseID) {
+	s.mu.Lock() // Close waits for s.revoking once s.closed is set
+	defer s.mu.Unlock()
+	if s.closed {
+		return
+	}
+	s.revoking.Go(func() {
+		for pause(s.closing, retryPause) == nil {
+			if err := s.revokeLease(s.closing, id); !retryable(s.closing, err) {
+				return
+			}
+		}
+	})
 }

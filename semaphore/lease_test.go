@@ -12,6 +12,7 @@ import (
 	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
 
 	"locksmith.dev/locksmith/internal/testkit/embedetcd"
 
@@ -60,7 +61,7 @@ func TestFailedCleanUpDoesNotStrandTheQueue(t *testing.T) {
 			srv, c := etcdT(t)
 			ctx := ctxT(t)
 			var failing atomic.Bool
-			fc := failingClient(t, srv, func(method string) bool {
+			fc := failingClient(t, srv, codes.FailedPrecondition, func(method string) bool {
 				return failing.Load() && (strings.HasSuffix(method, "/Txn") || strings.HasSuffix(method, "/DeleteRange") ||
 					tc.revokeFails && strings.HasSuffix(method, "/LeaseRevoke"))
 			})
@@ -101,6 +102,41 @@ func TestFailedCleanUpDoesNotStrandTheQueue(t *testing.T) {
 			}
 			onlySemaphoreKey(t, c, "the last release")
 		})
+	}
+}
+
+// A wait that ends while etcd does not answer (its delete and the revocation of its lease fail)
+// has its lease revoked as soon as etcd answers again: etcd's new leader would renew the lease,
+// and its key would hold up the queue for a whole TTL (here 60 s, longer than the test waits).
+func TestLeaseOfAWaitEndedInAnOutageGoesWhenEtcdIsBack(t *testing.T) {
+	srv, c := etcdT(t)
+	ctx := ctxT(t)
+	var down atomic.Bool
+	fc := failingClient(t, srv, codes.Unavailable, func(method string) bool {
+		return down.Load() && (strings.HasSuffix(method, "/Txn") || strings.HasSuffix(method, "/DeleteRange") ||
+			strings.HasSuffix(method, "/LeaseRevoke"))
+	})
+	holder := heldT(t, c, "h")
+	a := newT(t, fc, DefaultGroup, WithWaiterTTL(60))
+	actx, cancelA := context.WithCancel(ctx)
+	ares := queueT(actx, t, holder, a, "a")
+	bres := queueT(ctx, t, holder, newT(t, c, DefaultGroup), "b")
+
+	down.Store(true)
+	cancelA()
+	if err := result(t, ares); !errors.Is(err, context.Canceled) {
+		t.Fatalf("cancelled Acquire: %v, want context.Canceled", err)
+	}
+	if _, ids := queueKeys(t, holder); !slices.Equal(ids, []string{"a", "b"}) {
+		t.Fatalf("queue while etcd does not answer a: %q, want a's key still there, then b", ids)
+	}
+	down.Store(false)
+	waitWaiters(t, holder, "b")
+	if err := holder.Release(ctx, "h"); err != nil {
+		t.Fatal(err)
+	}
+	if err := result(t, bres); err != nil {
+		t.Fatalf("b, once a's key was gone: %v", err)
 	}
 }
 

@@ -55,7 +55,9 @@ type Semaphore struct {
 	last   string // the last-waiter key (see lastWaiterKey)
 	opts   options
 
-	done chan struct{} // closed by Close
+	closing  context.Context    // ends with Close
+	stop     context.CancelFunc // ends closing
+	revoking sync.WaitGroup     // the revocations retried in the background (see revokeLater)
 
 	mu     sync.Mutex
 	cached *snapshot               // last value seen; nil before the first request
@@ -74,8 +76,9 @@ func New(client *clientv3.Client, group string, opts ...Option) *Semaphore {
 		o.waiterTTL = defaultWaiterTTL
 	}
 	key := Key(group)
+	closing, stop := context.WithCancel(context.Background())
 	return &Semaphore{client: client, key: key, queue: waitersPrefix(key), last: lastWaiterKey(key), opts: o,
-		done: make(chan struct{}), leases: map[*waitLease]struct{}{}}
+		closing: closing, stop: stop, leases: map[*waitLease]struct{}{}}
 }
 
 // Key returns the etcd key of the semaphore, as Key(group).
@@ -96,7 +99,7 @@ func (s *Semaphore) Close() error {
 		return nil
 	}
 	s.closed = true
-	close(s.done)
+	s.stop()
 	leases := s.leases
 	s.leases = nil
 	s.mu.Unlock()
@@ -104,6 +107,7 @@ func (s *Semaphore) Close() error {
 	for l := range leases {
 		errs = append(errs, s.endLease(l, true))
 	}
+	s.revoking.Wait()
 	return errors.Join(errs...)
 }
 
