@@ -274,7 +274,7 @@ func (w *waiter) run(ctx context.Context) error {
 // it is among the first of the queue, less often further back (see
 // followPoll).
 func (w *waiter) follow(ctx context.Context) error {
-	wch, gap, stop, err := w.watch(ctx, w.pred, clientv3.WithFilterPut())
+	wch, gap, stop, err := w.watch(ctx, w.predLeft, w.pred, clientv3.WithFilterPut())
 	defer stop()
 	every := w.s.opts.poll
 	if err == nil && (gap || w.unsure) {
@@ -328,35 +328,55 @@ func followPoll(poll time.Duration, ahead int64, window int) time.Duration {
 // etcd confirms the watch. A watch from a past revision could instead wait
 // up to 100 ms for etcd to catch it up; gap reports that the store changed
 // since the waiter's last read, which the caller then reads again. A watch
-// that etcd does not confirm in time (see confirmTimeout; the etcd client
-// itself blocks while it opens a stream to a frozen member) is cancelled: it
-// fails with errRelocate.
-func (w *waiter) watch(ctx context.Context, key string, opts ...clientv3.OpOption) (wch clientv3.WatchChan, gap bool, stop context.CancelFunc, err error) {
+// that etcd does not confirm in time (see confirmTimeout) is cancelled: it
+// fails with errRelocate. While it waits, the waiter does not go blind: every
+// poll interval it runs check, which returns the time until the next check, or
+// an error that ends the wait (the watch is then cancelled, and watch returns
+// that error).
+func (w *waiter) watch(ctx context.Context, check func(context.Context) (time.Duration, error), key string,
+	opts ...clientv3.OpOption) (wch clientv3.WatchChan, gap bool, stop context.CancelFunc, err error) {
 	wc, stop := context.WithCancel(clientv3.WithRequireLeader(ctx))
-	// The timer cancels the watch, which ends a Watch call that blocks, and tells next: the
-	// client closes the channel of a cancelled watch only once its stream takes requests again.
-	expired := make(chan time.Time, 1)
-	unconfirmed := time.AfterFunc(confirmTimeout<<min(w.unconfirmed, 2), func() {
+	// Both timers wake next; the confirmation timer also cancels the watch, which tells them
+	// apart. A wake-up already pending is enough.
+	wake := make(chan time.Time, 1)
+	ring := func() {
+		select {
+		case wake <- time.Now():
+		default:
+		}
+	}
+	unconfirmed := time.AfterFunc(w.s.opts.confirm<<min(w.unconfirmed, 2), func() {
 		stop()
-		expired <- time.Now()
+		ring()
 	})
 	defer unconfirmed.Stop()
-	wch = w.s.client.Watch(wc, key, append(opts, clientv3.WithCreatedNotify())...)
+	poll := time.AfterFunc(w.s.opts.poll, ring)
+	defer poll.Stop()
+	wch = w.s.watchAsync(wc, key, append(opts, clientv3.WithCreatedNotify())...)
 	if w.s.opts.wrapWatch != nil {
 		wch = w.s.opts.wrapWatch(wch)
 	}
-	resp, err := w.next(ctx, wch, expired)
-	if err == nil && !resp.Created {
-		err = errRelocate // not what etcd sends first
+	for {
+		resp, err := w.next(ctx, wch, wake)
+		switch {
+		case errors.Is(err, errTick) && wc.Err() == nil: // a check is due
+			every, err := check(ctx)
+			if err != nil {
+				stop()
+				return wch, false, stop, err
+			}
+			poll.Reset(every)
+			continue
+		case errors.Is(err, errTick) || wc.Err() != nil && ctx.Err() == nil:
+			w.unconfirmed++ // cancelled by the timer: not confirmed in time
+			return wch, false, stop, errRelocate
+		case err == nil && !resp.Created:
+			return wch, false, stop, errRelocate // not what etcd sends first
+		case err == nil:
+			w.unconfirmed = 0
+		}
+		return wch, resp.Header.Revision > w.seen, stop, err
 	}
-	if errors.Is(err, errTick) || wc.Err() != nil && ctx.Err() == nil {
-		w.unconfirmed++ // cancelled by the timer: not confirmed in time
-		return wch, false, stop, errRelocate
-	}
-	if err == nil {
-		w.unconfirmed = 0
-	}
-	return wch, resp.Header.Revision > w.seen, stop, err
 }
 
 // errTick is the outcome of next when its timer fired first.

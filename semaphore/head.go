@@ -31,7 +31,7 @@ func (w *waiter) lead(ctx context.Context) error {
 			w.leave(ctx)
 			return nil
 		}
-		if st, applied, _ := applyReleases(w.state, w.releases); st.Free() > 0 || len(applied) > 0 {
+		if w.canTake() {
 			held, err := w.take(ctx)
 			if held || err != nil && !errors.Is(err, errRaced) {
 				return err
@@ -43,7 +43,12 @@ func (w *waiter) lead(ctx context.Context) error {
 			// (and the last-waiter key between them, ignored).
 			var gap bool
 			var err error
-			if wch, gap, stop, err = w.watch(ctx, w.s.key, clientv3.WithRange(clientv3.GetPrefixRangeEnd(releasesPrefix(w.s.key)))); err != nil {
+			wch, gap, stop, err = w.watch(ctx, w.recheck, w.s.key, clientv3.WithRange(clientv3.GetPrefixRangeEnd(releasesPrefix(w.s.key))))
+			if errors.Is(err, errActionable) {
+				wch = nil
+				continue
+			}
+			if err != nil {
 				return err
 			}
 			if gap {
@@ -69,6 +74,29 @@ func (w *waiter) lead(ctx context.Context) error {
 			w.apply(ev)
 		}
 	}
+}
+
+// canTake reports whether the head has something to write: a free slot to take, or release
+// requests to apply.
+func (w *waiter) canTake() bool {
+	st, applied, _ := applyReleases(w.state, w.releases)
+	return st.Free() > 0 || len(applied) > 0
+}
+
+// errActionable is recheck's outcome when the head has something to do.
+var errActionable = errors.New("the head has something to do")
+
+// recheck is the head's check while it waits for etcd to confirm its watch (see watch): it
+// reads the semaphore and the release requests, and fails with errActionable when the head
+// holds its slot, can take one or apply a request, or the value is corrupt.
+func (w *waiter) recheck(ctx context.Context) (time.Duration, error) {
+	if _, err := w.reread(ctx); err != nil {
+		return 0, err
+	}
+	if _, held := w.state.Holder(w.h.ID); held || w.bad != nil || w.canTake() {
+		return 0, errActionable
+	}
+	return w.s.opts.poll, nil
 }
 
 // reread reads the semaphore key and the release requests, and reports whether they differ from

@@ -268,6 +268,9 @@ func withWrapWatch(f func(clientv3.WatchChan) clientv3.WatchChan) Option {
 // withPoll sets how often waiters read what they watch (pollInterval by default).
 func withPoll(d time.Duration) Option { return func(o *options) { o.poll = d } }
 
+// withConfirm sets how long a waiter waits for etcd to confirm a new watch.
+func withConfirm(d time.Duration) Option { return func(o *options) { o.confirm = d } }
+
 // withSettled runs f each time a waiter settles to wait for an event: its
 // watch is confirmed and the gap since its last read checked.
 func withSettled(f func()) Option { return func(o *options) { o.settled = f } }

@@ -71,6 +71,38 @@ func TestFollowerWithAFrozenWatchMovesUp(t *testing.T) {
 	}
 }
 
+// unconfirmedWatch is a watch wrapper that makes every watch behave as one on a stream stuck on a
+// frozen etcd member: etcd never confirms it, nor sends anything else.
+func unconfirmedWatch(clientv3.WatchChan) clientv3.WatchChan { return make(chan clientv3.WatchResponse) }
+
+// Waiters whose watches etcd never confirms (a confirmation timeout of an hour: only their reads
+// can serve them) still move up when the waiter ahead leaves, and fill the slots freed: they read
+// every poll interval while they wait for the confirmation.
+func TestWaitersWhoseWatchesAreNeverConfirmedMoveUp(t *testing.T) {
+	_, c := etcdT(t)
+	ctx := ctxT(t)
+	holder := heldT(t, c, "h")
+	blind := func() *Semaphore {
+		return newT(t, c, DefaultGroup, withPoll(testPoll), withConfirm(time.Hour), withWrapWatch(unconfirmedWatch))
+	}
+	a := queueT(ctx, t, holder, blind(), "a") // the head
+	b := queueT(ctx, t, holder, blind(), "b") // behind it
+	for _, step := range []struct {
+		leaves string
+		next   <-chan error
+	}{{"h", a}, {"a", b}} {
+		if err := holder.Release(ctx, step.leaves); err != nil {
+			t.Fatal(err)
+		}
+		if err := result(t, step.next); err != nil {
+			t.Fatalf("waiter after %s left: %v", step.leaves, err)
+		}
+	}
+	if st, err := holder.Get(ctx); err != nil || len(st.Holders) != 1 || st.Holders[0].ID != "b" {
+		t.Fatalf("after a left: %+v, %v; want b alone", st, err)
+	}
+}
+
 // A waiter whose requests fail as if no etcd member were reachable stays in the queue, with its
 // lease: when etcd answers again it takes the slot that was freed meanwhile, before the waiter
 // that came after it, and it never queued again.

@@ -14,6 +14,7 @@ type options struct {
 	waiterTTL int
 	headWait  time.Duration // see defaultHeadWait
 	poll      time.Duration // see pollInterval
+	confirm   time.Duration // see confirmTimeout
 	trouble   func(error)   // see WithTrouble
 	// Test hooks, when set: wrapWatch may replace the channel of a
 	// waiter's watch; settled runs when a waiter waits for an event, its
@@ -68,7 +69,7 @@ type Semaphore struct {
 // New returns a handle on the semaphore of group, using client. It does
 // not contact etcd; the key is created by the first write.
 func New(client *clientv3.Client, group string, opts ...Option) *Semaphore {
-	o := options{now: time.Now, waiterTTL: defaultWaiterTTL, headWait: defaultHeadWait, poll: pollInterval}
+	o := options{now: time.Now, waiterTTL: defaultWaiterTTL, headWait: defaultHeadWait, poll: pollInterval, confirm: confirmTimeout}
 	for _, opt := range opts {
 		opt(&o)
 	}

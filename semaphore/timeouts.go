@@ -30,7 +30,8 @@ const (
 	pollTimeout = 250 * time.Millisecond
 	// confirmTimeout bounds the first wait for etcd to confirm a new watch; each wait after one
 	// that timed out is twice as long, up to 4 s. Under etcd's authentication a new watch
-	// stream first asks for a token, which costs the server a password hash.
+	// stream first asks for a token, which costs the server a password hash. The waiter reads
+	// every poll interval while it waits (see waiter.watch).
 	confirmTimeout = time.Second
 	// defaultHeadWait bounds how long a Release that left a release request waits for the head
 	// of the queue to apply it before it writes itself.

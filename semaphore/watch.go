@@ -27,3 +27,30 @@ func (s *Semaphore) WaitChange(ctx context.Context, rev int64) (State, error) {
 	}
 	return State{}, fmt.Errorf("watch %s: closed", s.key)
 }
+
+// watchAsync is client.Watch without its wait: the client blocks in Watch while it opens a stream
+// to a frozen member, and a waiter must go on reading meanwhile. The channel returned forwards
+// the watch's responses; it is closed when the watch's channel is, or when ctx ends.
+func (s *Semaphore) watchAsync(ctx context.Context, key string, opts ...clientv3.OpOption) clientv3.WatchChan {
+	out := make(chan clientv3.WatchResponse)
+	go func() {
+		defer close(out)
+		wch := s.client.Watch(ctx, key, opts...)
+		for {
+			select {
+			case resp, ok := <-wch:
+				if !ok {
+					return
+				}
+				select {
+				case out <- resp:
+				case <-ctx.Done():
+					return
+				}
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	return out
+}
