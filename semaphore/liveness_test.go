@@ -73,7 +73,9 @@ func TestFollowerWithAFrozenWatchMovesUp(t *testing.T) {
 
 // unconfirmedWatch is a watch wrapper that makes every watch behave as one on a stream stuck on a
 // frozen etcd member: etcd never confirms it, nor sends anything else.
-func unconfirmedWatch(clientv3.WatchChan) clientv3.WatchChan { return make(chan clientv3.WatchResponse) }
+func unconfirmedWatch(clientv3.WatchChan) clientv3.WatchChan {
+	return make(chan clientv3.WatchResponse)
+}
 
 // Waiters whose watches etcd never confirms (a confirmation timeout of an hour: only their reads
 // can serve them) still move up when the waiter ahead leaves, and fill the slots freed: they read
