@@ -205,7 +205,6 @@ func checkLiveness(t *testing.T, obs *observer, f fault, began, healed time.Time
 	t.Logf("liveness: %s, %s fault: longest slot free while a node waited %s (at %.1fs; bound %s); rollout %.1fs; first releases after the fault ended %v",
 		f.name, faultLength(f.outage), r.LongestIdle.Round(10*time.Millisecond), r.LongestIdleFrom.Sub(began).Seconds(), bound,
 		rollout.Seconds(), releases[:min(len(releases), 2)])
-	t.Logf("TEMP timeline:\n%s", obs.timeline())
 	if r.LongestIdle > bound {
 		t.Errorf("a slot stayed free for %s while a node waited (from %.1fs into the rollout), want at most %s\nmonitor's events:\n%s",
 			r.LongestIdle, r.LongestIdleFrom.Sub(began).Seconds(), bound, obs.timeline())
