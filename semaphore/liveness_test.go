@@ -58,6 +58,13 @@ func TestFollowerWithAFrozenWatchMovesUp(t *testing.T) {
 	holder := heldT(t, c, "h")
 	a := queueT(ctx, t, holder, newT(t, c, DefaultGroup), "a")
 	b := queueT(ctx, t, holder, newT(t, c, DefaultGroup, withPoll(testPoll), withWrapWatch(frozenWatches(1))), "b")
+	handOver(ctx, t, holder, a, b)
+}
+
+// handOver releases, with holder, the slot of h, then that of a, and checks that the waiter a
+// and then b gets it.
+func handOver(ctx context.Context, t *testing.T, holder *Semaphore, a, b <-chan error) {
+	t.Helper()
 	for _, step := range []struct {
 		leaves string
 		next   <-chan error
@@ -89,17 +96,7 @@ func TestWaitersWhoseWatchesAreNeverConfirmedMoveUp(t *testing.T) {
 	}
 	a := queueT(ctx, t, holder, blind(), "a") // the head
 	b := queueT(ctx, t, holder, blind(), "b") // behind it
-	for _, step := range []struct {
-		leaves string
-		next   <-chan error
-	}{{"h", a}, {"a", b}} {
-		if err := holder.Release(ctx, step.leaves); err != nil {
-			t.Fatal(err)
-		}
-		if err := result(t, step.next); err != nil {
-			t.Fatalf("waiter after %s left: %v", step.leaves, err)
-		}
-	}
+	handOver(ctx, t, holder, a, b)
 	if st, err := holder.Get(ctx); err != nil || len(st.Holders) != 1 || st.Holders[0].ID != "b" {
 		t.Fatalf("after a left: %+v, %v; want b alone", st, err)
 	}
