@@ -42,6 +42,9 @@ const (
 	ConnectTimeout = 2 * time.Second
 )
 
+// keepAliveTime is KeepAliveTime, lengthened by tests.
+var keepAliveTime = KeepAliveTime
+
 // reconnect are the gRPC settings of ReconnectMaxDelay and ConnectTimeout: the first retry after
 // 100 ms, growing 1.6 times each, with 20 % jitter.
 var reconnect = grpc.WithConnectParams(grpc.ConnectParams{
@@ -136,12 +139,12 @@ func newClient(base context.Context, c Config, f loaded) (*clientv3.Client, erro
 		// Without keep-alive pings gRPC never notices a member that is
 		// frozen or cut off behind an open TCP connection, and watches
 		// sent to it hang.
-		DialKeepAliveTime:    KeepAliveTime,
+		DialKeepAliveTime:    keepAliveTime,
 		DialKeepAliveTimeout: KeepAliveTimeout,
 		Username:             c.Username,
 		Password:             c.Password,
 		TLS:                  f.tls,
-		DialOptions:          append([]grpc.DialOption{reconnect, fo.dialOption()}, c.DialOptions...),
+		DialOptions:          append(append([]grpc.DialOption{reconnect}, fo.dialOptions()...), c.DialOptions...),
 		Logger:               zap.NewNop(),
 	}
 	if c.PasswordFile != "" {

@@ -13,6 +13,13 @@ func SetQuarantine(t interface{ Cleanup(func()) }, d time.Duration) {
 	t.Cleanup(func() { quarantine = old })
 }
 
+// SetKeepAliveTime sets the keep-alive time of the clients made from now on, until the test ends.
+func SetKeepAliveTime(t interface{ Cleanup(func()) }, d time.Duration) {
+	old := keepAliveTime
+	keepAliveTime = d
+	t.Cleanup(func() { keepAliveTime = old })
+}
+
 // LeaveOut makes a failover of endpoints for c, reports a timeout of each of the first n, and
 // returns the endpoints c has then.
 func LeaveOut(c *clientv3.Client, endpoints []string, n int) []string {

@@ -32,6 +32,7 @@ const judged = 200 * time.Millisecond
 // time out; at most a minority of them, the latest to time out.
 type failover struct {
 	quarantine time.Duration
+	conns      conns // the client's connections, closed when their member is left out
 
 	mu     sync.Mutex
 	client *clientv3.Client // set once the client exists
@@ -49,11 +50,12 @@ func newFailover(endpoints []string) *failover {
 	return &failover{quarantine: quarantine, all: endpoints}
 }
 
-// dialOption is the interceptor that watches the outcomes of the unary requests. (Streams are
-// left alone: the watches and the client's keep-alive stream have no deadline to miss.)
-func (f *failover) dialOption() grpc.DialOption {
-	return grpc.WithChainUnaryInterceptor(func(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn,
-		invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
+// dialOptions are the dialer whose connections f closes, and the interceptor that watches the
+// outcomes of the unary requests. (Streams are left alone: the watches and the client's
+// keep-alive stream have no deadline to miss.)
+func (f *failover) dialOptions() []grpc.DialOption {
+	return []grpc.DialOption{grpc.WithContextDialer(f.conns.dial), grpc.WithChainUnaryInterceptor(func(ctx context.Context,
+		method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
 		var p peer.Peer
 		start := time.Now()
 		err := invoker(ctx, method, req, reply, cc, append(opts, grpc.Peer(&p))...)
@@ -61,11 +63,11 @@ func (f *failover) dialOption() grpc.DialOption {
 			f.leaveOut(p.Addr.String())
 		}
 		return err
-	})
+	})}
 }
 
 // leaveOut takes the endpoint whose address (host:port) is addr out of the client's endpoints
-// for the quarantine. At most a minority of them is out (one member of three, two of five, none
+// for the quarantine, and closes the connections to it. At most a minority of them is out (one member of three, two of five, none
 // of one or two): when one more is due, the one left out first comes back. A timeout is not
 // always the member's fault (while a frozen leader is replaced, every member keeps requests
 // waiting), so the latest evidence wins, and the client is never left with the member that
@@ -93,6 +95,7 @@ func (f *failover) leaveOut(addr string) {
 	})
 	f.out = append(f.out, q)
 	f.apply()
+	f.conns.closeAll(addr)
 }
 
 // apply sets the client's endpoints to those not left out; f.mu is held.

@@ -5,8 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
+
+	clientv3 "go.etcd.io/etcd/client/v3"
 
 	"locksmith.dev/locksmith/internal/etcdclient"
 	"locksmith.dev/locksmith/internal/testkit/etcdproc"
@@ -14,24 +17,94 @@ import (
 
 // A member that lets a request time out (here frozen with SIGSTOP) is left out of the client's
 // endpoints at once, so that the requests that follow all go to the others; it is back after
-// the quarantine.
+// the quarantine. Endpoints that name the members by host name are left out as well.
 func TestFrozenMemberIsLeftOut(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a three-member etcd cluster")
 	}
 	etcdclient.SetQuarantine(t, 2*time.Second)
 	cluster := etcdproc.StartCluster(t, 3)
-	cli, err := etcdclient.New(etcdclient.Config{Endpoints: cluster.Endpoints()})
+	for name, endpoints := range map[string][]string{"by address": cluster.Endpoints(), "by name": byName(cluster.Endpoints())} {
+		t.Run(name, func(t *testing.T) {
+			cli, err := etcdclient.New(etcdclient.Config{Endpoints: endpoints})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { _ = cli.Close() })
+			leftOut(t, cluster, endpoints, cli.Endpoints, func(ctx context.Context) error { _, err := cli.Get(ctx, "k"); return err })
+		})
+	}
+}
+
+// byName returns the endpoints with localhost for 127.0.0.1.
+func byName(endpoints []string) []string {
+	named := make([]string, len(endpoints))
+	for i, ep := range endpoints {
+		named[i] = strings.Replace(ep, "127.0.0.1", "localhost", 1)
+	}
+	return named
+}
+
+// A member left out loses its connections at once: a watch whose stream was on it (here a
+// frozen member, with a keep-alive too slow to notice) moves to another member, and delivers
+// the change it missed.
+func TestWatchLeavesAMemberLeftOut(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a three-member etcd cluster")
+	}
+	etcdclient.SetKeepAliveTime(t, time.Hour)
+	cluster := etcdproc.StartCluster(t, 3)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	leader, err := cluster.Leader(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	member := (leader + 1) % 3 // a follower: the others keep a quorum
+	eps := cluster.Endpoints()
+	cli, err := etcdclient.New(etcdclient.Config{Endpoints: eps})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = cli.Close() })
-	leftOut(t, cluster, cli.Endpoints, func(ctx context.Context) error { _, err := cli.Get(ctx, "k"); return err })
+	cli.SetEndpoints(eps[member]) // the watch's stream goes to the member
+	wch := cli.Watch(ctx, "k", clientv3.WithCreatedNotify())
+	if resp := <-wch; !resp.Created {
+		t.Fatalf("first watch response %+v, want the confirmation", resp)
+	}
+	cli.SetEndpoints(eps...)
+	cluster.Stop(member)
+	defer cluster.Cont(member)
+
+	writer, err := etcdclient.New(etcdclient.Config{Endpoints: eps[leader : leader+1]})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = writer.Close() })
+	if _, err := writer.Put(ctx, "k", "v"); err != nil {
+		t.Fatal(err)
+	}
+	for timedOut := false; !timedOut; { // the round-robin reaches the frozen member within 3
+		gctx, cancel := context.WithTimeout(ctx, 500*time.Millisecond)
+		_, err := cli.Get(gctx, "other")
+		cancel()
+		if timedOut = errors.Is(err, context.DeadlineExceeded); !timedOut && err != nil {
+			t.Fatal(err)
+		}
+	}
+	select {
+	case resp := <-wch:
+		if len(resp.Events) != 1 || string(resp.Events[0].Kv.Value) != "v" {
+			t.Fatalf("watch response after the member was left out: %+v, want the put", resp)
+		}
+	case <-ctx.Done():
+		t.Fatal("the watch on the member left out delivered nothing")
+	}
 }
 
 // leftOut freezes a follower, sends requests until one times out, and checks that the
 // endpoints leave the follower out until the quarantine ends.
-func leftOut(t *testing.T, cluster *etcdproc.Cluster, endpoints func() []string, send func(context.Context) error) {
+func leftOut(t *testing.T, cluster *etcdproc.Cluster, configured []string, endpoints func() []string, send func(context.Context) error) {
 	try := func() error {
 		ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
 		defer cancel()
@@ -48,7 +121,7 @@ func leftOut(t *testing.T, cluster *etcdproc.Cluster, endpoints func() []string,
 		t.Fatal(err)
 	}
 	member := (leader + 1) % 3
-	frozen := cluster.Endpoints()[member]
+	frozen := configured[member]
 	cluster.Stop(member)
 	defer cluster.Cont(member)
 	timedOut := false
