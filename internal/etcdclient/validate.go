@@ -5,11 +5,20 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+
+	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
 )
 
 // ErrInvalidConfig is wrapped by every error Validate and CheckFiles
 // return, and by the errors of New that are due to a setting or a file.
 var ErrInvalidConfig = errors.New("invalid etcd connection settings")
+
+// Permanent reports whether err, an error of New or Connect, is due to the settings (invalid,
+// or a user name and password that etcd refused), so that trying again cannot help; not when
+// etcd answered late or not at all (under etcd's authentication, New waits for its token).
+func Permanent(err error) bool {
+	return errors.Is(err, ErrInvalidConfig) || errors.Is(err, rpctypes.ErrAuthFailed)
+}
 
 // The names of the settings in [FieldError.Field]: the flags that set them
 // in locksmithd and locksmithctl, without the dashes.

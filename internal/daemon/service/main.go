@@ -15,7 +15,6 @@ import (
 	"locksmith.dev/locksmith/internal/daemon"
 	"locksmith.dev/locksmith/internal/daemon/config"
 	"locksmith.dev/locksmith/internal/envflag"
-	"locksmith.dev/locksmith/internal/etcdclient"
 	"locksmith.dev/locksmith/internal/hostid"
 	"locksmith.dev/locksmith/internal/sdnotify"
 	"locksmith.dev/locksmith/internal/sentinel"
@@ -73,8 +72,11 @@ func Main(ctx context.Context, args []string, vars envflag.Environment, stdout, 
 		}
 	}
 	state := statefile.File{Dir: s.StateDir}
-	lock, held, closeLock, err := slotLock(s, cfg.MachineID, state, log)
+	lock, held, closeLock, err := slotLock(ctx, s, cfg.MachineID, state, log)
 	if err != nil {
+		if ctx.Err() != nil { // stopped while etcd did not answer
+			return nil
+		}
 		return err
 	}
 	defer closeLock()
@@ -125,7 +127,7 @@ func machineConfig(s config.Settings) (daemon.Config, error) {
 // slotLock returns the Lock of the machine's slot, whether the state file records a slot, and
 // what closes the Lock. With strategies reboot and off, no etcd configured and no slot recorded
 // (see package statefile), the Lock is nil: the machine does not look in etcd at all.
-func slotLock(s config.Settings, machineID string, state statefile.File, log *slog.Logger) (lock daemon.Lock, held bool, closeLock func(), err error) {
+func slotLock(ctx context.Context, s config.Settings, machineID string, state statefile.File, log *slog.Logger) (lock daemon.Lock, held bool, closeLock func(), err error) {
 	recorded, held, stateErr := state.Held()
 	if stateErr != nil {
 		log.Warn("cannot tell from the state file whether this node holds a slot; looking in etcd", "error", stateErr)
@@ -139,7 +141,7 @@ func slotLock(s config.Settings, machineID string, state statefile.File, log *sl
 		log.Info("the state file records a slot of this node; looking for it in etcd", "state_file", state.Path(),
 			"group", slot.GroupName(recorded.Group), "taken_in_boot", recorded.BootID)
 	}
-	lock, closeLock, err = newLock(s, machineID, log)
+	lock, closeLock, err = newLock(ctx, s, machineID, log)
 	return lock, held, closeLock, err
 }
 
@@ -166,7 +168,7 @@ func recorder(state statefile.File, held bool, group string, log *slog.Logger) f
 
 // newLock returns the semaphore the machine takes its slot from: a FleetLock server when one is
 // configured, else etcd; and the function that closes it.
-func newLock(s config.Settings, machineID string, log *slog.Logger) (daemon.Lock, func(), error) {
+func newLock(ctx context.Context, s config.Settings, machineID string, log *slog.Logger) (daemon.Lock, func(), error) {
 	if f := s.FleetLock; f.URL != "" {
 		hc := &http.Client{Timeout: fleetlock.DefaultLongPoll + 30*time.Second}
 		if f.TLS != nil {
@@ -175,9 +177,9 @@ func newLock(s config.Settings, machineID string, log *slog.Logger) (daemon.Lock
 		c := &fleetlock.Client{URL: f.URL, ID: machineID, Group: fleetlock.FleetLockGroup(s.Group), PollInterval: f.PollInterval, HTTP: hc}
 		return fleetlock.NewNodeLock(c), hc.CloseIdleConnections, nil
 	}
-	client, err := etcdclient.New(s.Etcd)
+	client, err := etcdClient(ctx, s.Etcd, log)
 	if err != nil {
-		return nil, nil, fmt.Errorf("%w: %w", config.ErrInvalid, err)
+		return nil, nil, err
 	}
 	sem := semaphore.New(client, s.Group, semaphore.WithTrouble(troubleLog(log, time.Now)))
 	return etcdLock{Semaphore: sem, cfg: s.Etcd}, func() {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -204,6 +205,44 @@ func TestEtcdOnlyWhenConfiguredOrRecorded(t *testing.T) {
 	cancel()
 	if err := <-done; err != nil {
 		t.Fatalf("Main = %v", err)
+	}
+}
+
+// Under etcd's authentication the client waits for its token at start. An etcd that does not
+// answer then (here a socket that takes connections and never answers) is no invalid
+// configuration, after which the unit would not restart: locksmithd logs it, tries again, and
+// stops cleanly when told to.
+func TestEtcdSilentAtStartIsNoConfigError(t *testing.T) {
+	silent, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = silent.Close() })
+	go func() {
+		for {
+			c, err := silent.Accept()
+			if err != nil {
+				return
+			}
+			t.Cleanup(func() { _ = c.Close() })
+		}
+	}()
+	vars := offHost(t)
+	vars["LOCKSMITHD_ENDPOINT"] = "http://" + silent.Addr().String()
+	vars["LOCKSMITHD_ETCD_USERNAME"], vars["LOCKSMITHD_ETCD_PASSWORD"] = "node", "secret"
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	logs := &testlog.Lines{}
+	done := make(chan error, 1)
+	go func() { done <- Main(ctx, nil, envflag.Map(vars), io.Discard, logs) }()
+	wctx, wcancel := context.WithTimeout(t.Context(), time.Minute)
+	defer wcancel()
+	if _, _, err := logs.Wait(wctx, 0, "etcd did not answer the client's start; trying again"); err != nil {
+		t.Fatalf("%v in:\n%s", err, logs.String())
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("Main stopped while etcd did not answer = %v (exit %d), want nil", err, ExitCode(err))
 	}
 }
 
