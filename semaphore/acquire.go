@@ -274,7 +274,7 @@ func (w *waiter) run(ctx context.Context) error {
 // it is among the first of the queue, less often further back (see
 // followPoll).
 func (w *waiter) follow(ctx context.Context) error {
-	wch, gap, stop, err := w.watch(ctx, w.predLeft, w.pred, clientv3.WithFilterPut())
+	wch, gap, stop, err := w.watch(ctx, w.s.opts.poll, w.predLeft, w.pred, clientv3.WithFilterPut())
 	defer stop()
 	every := w.s.opts.poll
 	if err == nil && (gap || w.unsure) {
@@ -329,11 +329,10 @@ func followPoll(poll time.Duration, ahead int64, window int) time.Duration {
 // up to 100 ms for etcd to catch it up; gap reports that the store changed
 // since the waiter's last read, which the caller then reads again. A watch
 // that etcd does not confirm in time (see confirmTimeout) is cancelled: it
-// fails with errRelocate. While it waits, the waiter does not go blind: every
-// poll interval it runs check, which returns the time until the next check, or
-// an error that ends the wait (the watch is then cancelled, and watch returns
-// that error).
-func (w *waiter) watch(ctx context.Context, check func(context.Context) (time.Duration, error), key string,
+// fails with errRelocate. While it waits, the waiter does not go blind: it runs
+// check after every, and then after the time check returns, until check fails
+// (the watch is then cancelled, and watch returns check's error).
+func (w *waiter) watch(ctx context.Context, every time.Duration, check func(context.Context) (time.Duration, error), key string,
 	opts ...clientv3.OpOption) (wch clientv3.WatchChan, gap bool, stop context.CancelFunc, err error) {
 	wc, stop := context.WithCancel(clientv3.WithRequireLeader(ctx))
 	// Both timers wake next; the confirmation timer also cancels the watch, which tells them
@@ -350,7 +349,7 @@ func (w *waiter) watch(ctx context.Context, check func(context.Context) (time.Du
 		ring()
 	})
 	defer unconfirmed.Stop()
-	poll := time.AfterFunc(w.s.opts.poll, ring)
+	poll := time.AfterFunc(every, ring)
 	defer poll.Stop()
 	wch = w.s.watchAsync(wc, key, append(opts, clientv3.WithCreatedNotify())...)
 	if w.s.opts.wrapWatch != nil {

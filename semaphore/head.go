@@ -15,13 +15,13 @@ import (
 // lead fills free slots as soon as there are any, following the semaphore
 // key and the release requests: the head applies the requests, takes its
 // slot and admits the waiters behind it in one write (see take). It also
-// reads them every pollInterval, and watches again when its watch missed a
-// change. It returns nil once the slot is held.
+// reads them twice every pollInterval (see headPoll), and watches again
+// when its watch missed a change. It returns nil once the slot is held.
 func (w *waiter) lead(ctx context.Context) error {
 	var wch clientv3.WatchChan
 	stop := func() {}
 	defer func() { stop() }()
-	poll := time.NewTicker(w.s.opts.poll)
+	poll := time.NewTicker(w.headPoll())
 	defer poll.Stop()
 	for {
 		if w.bad != nil {
@@ -43,7 +43,7 @@ func (w *waiter) lead(ctx context.Context) error {
 			// (and the last-waiter key between them, ignored).
 			var gap bool
 			var err error
-			wch, gap, stop, err = w.watch(ctx, w.recheck, w.s.key, clientv3.WithRange(clientv3.GetPrefixRangeEnd(releasesPrefix(w.s.key))))
+			wch, gap, stop, err = w.watch(ctx, w.headPoll(), w.recheck, w.s.key, clientv3.WithRange(clientv3.GetPrefixRangeEnd(releasesPrefix(w.s.key))))
 			if errors.Is(err, errActionable) {
 				wch = nil
 				continue
@@ -96,8 +96,12 @@ func (w *waiter) recheck(ctx context.Context) (time.Duration, error) {
 	if _, held := w.state.Holder(w.h.ID); held || w.bad != nil || w.canTake() {
 		return 0, errActionable
 	}
-	return w.s.opts.poll, nil
+	return w.headPoll(), nil
 }
+
+// headPoll is how often the head reads the semaphore: twice each poll interval, since a slot
+// stays free for as long as the head has not seen it freed, and a group has one head.
+func (w *waiter) headPoll() time.Duration { return w.s.opts.poll / 2 }
 
 // reread reads the semaphore key and the release requests, and reports whether they differ from
 // what the head knew: its watch missed a change.
