@@ -316,11 +316,15 @@ func (w *waiter) predLeft(ctx context.Context) (time.Duration, error) {
 }
 
 // followPoll returns how long a waiter with ahead waiters ahead of it waits before it reads its
-// place again: every poll while it could be admitted by the next write of the head (ahead <=
-// window, the head's window), else poll times the number of windows ahead of it, at most
-// maxFollowPoll. A waiter far back thus reads about ln(ahead) × reboot time / poll times in
+// place again: half a poll right behind the head (it leads next, and a slot stays free until it
+// has seen the head leave), a poll while it could be admitted by the next write of the head
+// (ahead <= window, the head's window), else poll times the number of windows ahead of it, at
+// most maxFollowPoll. A waiter far back thus reads about ln(ahead) × reboot time / poll times in
 // all, not once per poll; its watch is all it needs while nobody ahead of it can be admitted.
 func followPoll(poll time.Duration, ahead int64, window int) time.Duration {
+	if ahead == 1 { // right behind the head: the next head, or admitted with it
+		return poll / 2
+	}
 	return min(maxFollowPoll, poll*time.Duration(max(1, ahead/int64(max(1, window)))))
 }
 
@@ -332,8 +336,8 @@ func followPoll(poll time.Duration, ahead int64, window int) time.Duration {
 // fails with errRelocate. While it waits, the waiter does not go blind: it runs
 // check after every, and then after the time check returns, until check fails
 // (the watch is then cancelled, and watch returns check's error).
-func (w *waiter) watch(ctx context.Context, every time.Duration, check func(context.Context) (time.Duration, error), key string,
-	opts ...clientv3.OpOption) (wch clientv3.WatchChan, gap bool, stop context.CancelFunc, err error) {
+func (w *waiter) watch(ctx context.Context, every time.Duration, check func(context.Context) (time.Duration, error),
+	key string, opts ...clientv3.OpOption) (wch clientv3.WatchChan, gap bool, stop context.CancelFunc, err error) {
 	wc, stop := context.WithCancel(clientv3.WithRequireLeader(ctx))
 	// Both timers wake next; the confirmation timer also cancels the watch, which tells them
 	// apart. A wake-up already pending is enough.

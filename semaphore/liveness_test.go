@@ -164,6 +164,7 @@ func TestFollowPoll(t *testing.T) {
 		want   time.Duration
 	}{
 		{0, 5, time.Second},
+		{1, 5, 500 * time.Millisecond}, // right behind the head: as often as the head
 		{5, 5, time.Second},
 		{9, 5, time.Second},
 		{10, 5, 2 * time.Second},
@@ -175,7 +176,7 @@ func TestFollowPoll(t *testing.T) {
 			t.Errorf("followPoll(1s, %d ahead, window %d) = %s, want %s", tc.ahead, tc.window, got, tc.want)
 		}
 	}
-	if got := followPoll(time.Hour, 1, 1); got != maxFollowPoll {
-		t.Errorf("followPoll(1h, 1, 1) = %s, want %s", got, maxFollowPoll)
+	if got := followPoll(time.Hour, 2, 1); got != maxFollowPoll {
+		t.Errorf("followPoll(1h, 2, 1) = %s, want %s", got, maxFollowPoll)
 	}
 }

@@ -79,19 +79,19 @@ func pause(ctx context.Context, d time.Duration) error {
 	}
 }
 
-// commit sends a transaction that only reads, made of cmps, then and els, with the tries of resend.
+// commit sends a transaction that only reads, made of cmps, then and els, with the tries of
+// resend, the first bounded by pollTimeout: a read takes a few milliseconds from a member that
+// answers, and the next try goes to another member.
 func (s *Semaphore) commit(ctx context.Context, cmps []clientv3.Cmp, then, els []clientv3.Op) (*clientv3.TxnResponse, error) {
-	return resend(ctx, func(c context.Context) (*clientv3.TxnResponse, error) {
+	return resendAfter(ctx, pollTimeout, func(c context.Context) (*clientv3.TxnResponse, error) {
 		return s.client.Txn(c).If(cmps...).Then(then...).Else(els...).Commit()
 	})
 }
 
-// poll sends ops, reads, in one transaction with the tries of resend, the first bounded by
-// pollTimeout: a waiter's check of what it watches.
+// poll sends ops, reads, in one transaction with the tries of commit: a waiter's check of what
+// it watches.
 func (s *Semaphore) poll(ctx context.Context, ops ...clientv3.Op) (*clientv3.TxnResponse, error) {
-	return resendAfter(ctx, pollTimeout, func(c context.Context) (*clientv3.TxnResponse, error) {
-		return s.client.Txn(c).Then(ops...).Commit()
-	})
+	return s.commit(ctx, nil, ops, nil)
 }
 
 // get is client.Get with the tries of resend.

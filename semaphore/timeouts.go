@@ -25,8 +25,9 @@ const (
 	// maxFollowPoll bounds the interval of those reads for a waiter far back in the queue, which
 	// reads less often the further back it is (see followPoll).
 	maxFollowPoll = time.Minute
-	// pollTimeout bounds the first try of such a read: it takes a few milliseconds from a member
-	// that answers, and a frozen member's share of the polls costs no more than that.
+	// pollTimeout bounds the first try of such a read, and of every read (see commit): it takes
+	// a few milliseconds from a member that answers, and a frozen member's share of the reads
+	// costs no more than that.
 	pollTimeout = 250 * time.Millisecond
 	// confirmTimeout bounds the first wait for etcd to confirm a new watch; each wait after one
 	// that timed out is twice as long, up to 4 s. Under etcd's authentication a new watch
