@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
+
 	"locksmith.dev/locksmith/internal/daemon/config"
 	"locksmith.dev/locksmith/internal/envflag"
 	"locksmith.dev/locksmith/internal/etcdclient"
@@ -243,6 +245,31 @@ func TestEtcdSilentAtStartIsNoConfigError(t *testing.T) {
 	cancel()
 	if err := <-done; err != nil {
 		t.Fatalf("Main stopped while etcd did not answer = %v (exit %d), want nil", err, ExitCode(err))
+	}
+}
+
+// Credentials that etcd refuses are an invalid configuration (exit 2: the unit does not
+// restart), since trying again cannot help.
+func TestEtcdRefusedCredentialsAreAConfigError(t *testing.T) {
+	srv := embedetcd.StartT(t)
+	c := srv.ClientT(t)
+	ctx := t.Context()
+	for _, step := range []func() error{
+		func() error { _, err := c.RoleAdd(ctx, "root"); return err },
+		func() error { _, err := c.UserAdd(ctx, "root", "root-secret"); return err },
+		func() error { _, err := c.UserGrantRole(ctx, "root", "root"); return err },
+		func() error { _, err := c.AuthEnable(ctx); return err },
+	} {
+		if err := step(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	vars := offHost(t)
+	vars["LOCKSMITHD_ENDPOINT"] = strings.Join(srv.Endpoints(), ",")
+	vars["LOCKSMITHD_ETCD_USERNAME"], vars["LOCKSMITHD_ETCD_PASSWORD"] = "root", "not-the-secret"
+	err := Main(ctx, nil, envflag.Map(vars), io.Discard, io.Discard)
+	if ExitCode(err) != 2 || !errors.Is(err, rpctypes.ErrAuthFailed) {
+		t.Fatalf("Main with a wrong password = %v (exit %d), want the refusal as an invalid configuration", err, ExitCode(err))
 	}
 }
 
