@@ -272,11 +272,12 @@ func (w *waiter) run(ctx context.Context) error {
 // errRelocate then, or when the watch ended. It also reads whether the
 // waiter ahead is still there: every poll interval (see pollInterval) while
 // it is among the first of the queue, less often further back (see
-// followPoll).
+// followPoll). The first read comes half a poll interval after it starts,
+// before it knows its place: it may be right behind the head by now.
 func (w *waiter) follow(ctx context.Context) error {
-	wch, gap, stop, err := w.watch(ctx, w.s.opts.poll, w.predLeft, w.pred, clientv3.WithFilterPut())
+	every := w.s.opts.poll / 2
+	wch, gap, stop, err := w.watch(ctx, every, w.predLeft, w.pred, clientv3.WithFilterPut())
 	defer stop()
-	every := w.s.opts.poll
 	if err == nil && (gap || w.unsure) {
 		w.unsure = false
 		every, err = w.predLeft(ctx)
