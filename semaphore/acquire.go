@@ -364,12 +364,12 @@ func (w *waiter) watch(ctx context.Context, every time.Duration, check func(cont
 		resp, err := w.next(ctx, wch, wake)
 		switch {
 		case errors.Is(err, errTick) && wc.Err() == nil: // a check is due
-			every, err := check(ctx)
+			after, err := check(ctx)
 			if err != nil {
 				stop()
 				return wch, false, stop, err
 			}
-			poll.Reset(every)
+			poll.Reset(after)
 			continue
 		case errors.Is(err, errTick) || wc.Err() != nil && ctx.Err() == nil:
 			w.unconfirmed++ // cancelled by the timer: not confirmed in time

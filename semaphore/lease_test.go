@@ -22,16 +22,21 @@ import (
 // leaseKeepAlive is the gRPC method of the stream of lease keep-alives.
 const leaseKeepAlive = "/etcdserverpb.Lease/LeaseKeepAlive"
 
-// keepAliveSent returns a dial option that tells ch of each lease
-// keep-alive request sent (a send that would block is dropped).
-func keepAliveSent(ch chan<- struct{}) grpc.DialOption {
+// onKeepAliveStream returns a dial option that wraps each lease keep-alive stream with wrap.
+func onKeepAliveStream(wrap func(grpc.ClientStream) grpc.ClientStream) grpc.DialOption {
 	return grpc.WithChainStreamInterceptor(func(ctx context.Context, desc *grpc.StreamDesc, cc *grpc.ClientConn, method string, streamer grpc.Streamer, opts ...grpc.CallOption) (grpc.ClientStream, error) {
 		cs, err := streamer(ctx, desc, cc, method, opts...)
 		if err != nil || method != leaseKeepAlive {
 			return cs, err
 		}
-		return &keepAliveStream{ClientStream: cs, sent: ch}, nil
+		return wrap(cs), nil
 	})
+}
+
+// keepAliveSent returns a dial option that tells ch of each lease
+// keep-alive request sent (a send that would block is dropped).
+func keepAliveSent(ch chan<- struct{}) grpc.DialOption {
+	return onKeepAliveStream(func(cs grpc.ClientStream) grpc.ClientStream { return &keepAliveStream{ClientStream: cs, sent: ch} })
 }
 
 type keepAliveStream struct {
@@ -210,12 +215,8 @@ func deniedLeaseClient(t *testing.T, srv *embedetcd.Server, armed *atomic.Bool, 
 			}
 			return invoker(ctx, method, req, reply, cc, opts...)
 		}),
-		grpc.WithChainStreamInterceptor(func(ctx context.Context, desc *grpc.StreamDesc, cc *grpc.ClientConn, method string, streamer grpc.Streamer, opts ...grpc.CallOption) (grpc.ClientStream, error) {
-			cs, err := streamer(ctx, desc, cc, method, opts...)
-			if err != nil || method != leaseKeepAlive {
-				return cs, err
-			}
-			return &deniedLeaseStream{ClientStream: cs, armed: armed, injected: injected, sentAfter: sentAfter}, nil
+		onKeepAliveStream(func(cs grpc.ClientStream) grpc.ClientStream {
+			return &deniedLeaseStream{ClientStream: cs, armed: armed, injected: injected, sentAfter: sentAfter}
 		}))
 }
 

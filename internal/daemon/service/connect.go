@@ -4,10 +4,10 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"time"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
 
+	"locksmith.dev/locksmith/internal/clock"
 	"locksmith.dev/locksmith/internal/daemon"
 	"locksmith.dev/locksmith/internal/daemon/config"
 	"locksmith.dev/locksmith/internal/etcdclient"
@@ -17,7 +17,7 @@ import (
 // gets its token before it returns, and gives up after its dial timeout when etcd does not
 // answer: that is no fault of the configuration, so etcdClient tries again, after
 // daemon.EtcdRetryInitial doubling to daemon.EtcdRetryMax, until ctx ends (it then returns ctx's
-// error). It logs the first failure as a warning, the others at debug level. Settings that cannot
+// cause). It logs the first failure as a warning, the others at debug level. Settings that cannot
 // work (invalid, or credentials that etcd refused) are returned at once, wrapping
 // config.ErrInvalid.
 func etcdClient(ctx context.Context, c etcdclient.Config, log *slog.Logger) (*clientv3.Client, error) {
@@ -35,12 +35,8 @@ func etcdClient(ctx context.Context, c etcdclient.Config, log *slog.Logger) (*cl
 			level = slog.LevelWarn
 		}
 		log.Log(ctx, level, "etcd did not answer the client's start; trying again", "error", err, "retry_in", delay)
-		t := time.NewTimer(delay)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return nil, ctx.Err()
-		case <-t.C:
+		if err := clock.Sleep(ctx, clock.Real, delay); err != nil {
+			return nil, err
 		}
 		delay = min(2*delay, daemon.EtcdRetryMax)
 	}
