@@ -269,16 +269,5 @@ func TestWaiterKeepsItsPlaceWhenEtcdDeniesItsLease(t *testing.T) {
 	if now, ids := queueKeys(t, holder); !slices.Equal(ids, []string{"a", "b"}) || now[0] != keys[0] {
 		t.Fatalf("queue after the lease was denied: %q (keys %q), want a with its key %s, then b", ids, now, keys[0])
 	}
-	if err := holder.Release(ctx, "h"); err != nil {
-		t.Fatal(err)
-	}
-	if err := result(t, ares); err != nil {
-		t.Fatalf("a, first in the queue: %v", err)
-	}
-	if err := a.Release(ctx, "a"); err != nil {
-		t.Fatal(err)
-	}
-	if err := result(t, bres); err != nil {
-		t.Fatalf("b, behind a: %v", err)
-	}
+	handOver(ctx, t, holder, ares, bres)
 }
