@@ -45,8 +45,8 @@ func New(client *clientv3.Client, group string, limit int) *Log {
 // Prefix returns the prefix of every key of group's log.
 func Prefix(group string) string { return semaphore.Key(group) + "/history/" }
 
-func (l *Log) seqKey() string         { return l.prefix + "seq" }
-func (l *Log) eventsPrefix() string   { return l.prefix + "events/" }
+func (l *Log) seqKey() string          { return l.prefix + "seq" }
+func (l *Log) eventsPrefix() string    { return l.prefix + "events/" }
 func (l *Log) eventKey(n int64) string { return fmt.Sprintf("%s%020d", l.eventsPrefix(), n) }
 
 // Append adds e, with the log's group, as the next event and removes, in the same transaction,

@@ -92,8 +92,8 @@ func TestCorruptEventsAreSkippedAndReported(t *testing.T) {
 		t.Fatal(err)
 	}
 	bad := map[string]string{
-		l.eventKey(2): "{not json",
-		l.eventKey(3): `{"kind":"booted"}`,
+		l.eventKey(2):          "{not json",
+		l.eventKey(3):          `{"kind":"booted"}`,
 		l.eventsPrefix() + "x": `{"time":"2026-12-03T10:00:00Z","kind":"booted"}`,
 	}
 	for k, v := range bad {
