@@ -5,6 +5,8 @@ import (
 	"time"
 )
 
+var t0 = time.Date(2026, 12, 3, 10, 0, 0, 0, time.UTC)
+
 func at(min int, kind Kind, node string) Event {
 	return Event{Time: t0.Add(time.Duration(min) * time.Minute), Kind: kind, Node: node}
 }

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"locksmith.dev/locksmith/history"
 	"locksmith.dev/locksmith/internal/clock"
 	"locksmith.dev/locksmith/semaphore/slot"
 	"locksmith.dev/locksmith/strategy"
@@ -22,6 +23,8 @@ func (m *Machine) takeSlot(ctx context.Context, reason string) error {
 	}
 	group := slot.GroupName(m.cfg.Group)
 	m.enter(StateWaitingSlot, "waiting for a reboot slot in "+group)
+	m.record(history.Event{Kind: history.WaitingForSlot})
+	began := m.clock.Now()
 	// AcquiredAt stays zero: the semaphore stamps it when the slot is
 	// taken, not when the wait began, or a node that waited longer than
 	// another's LockTTL would look stale the moment it got its slot.
@@ -43,6 +46,7 @@ func (m *Machine) takeSlot(ctx context.Context, reason string) error {
 		return fmt.Errorf("take a reboot slot: %w", err)
 	}
 	h.AcquiredAt = m.clock.Now()
+	m.record(history.Event{Kind: history.SlotTaken, WaitSeconds: h.AcquiredAt.Sub(began).Seconds()})
 	m.setSlot(slotForReboot, h)
 	m.enter(StateSlotTaken, "reboot slot taken in "+group)
 	return nil
@@ -147,6 +151,7 @@ func (e *env) staleStep(ctx context.Context, st slot.State) (slot.State, bool, e
 	}
 	age := e.clock.Now().Sub(removed.AcquiredAt).Round(time.Second)
 	e.log.Warn("removed a stale reboot slot holder", holderAttr(removed), "age", age, "lock_ttl", e.cfg.LockTTL)
+	e.record(history.Event{Kind: history.StaleRemoved, Holder: removed.ID, By: e.cfg.MachineID, Reason: reason})
 	return st, false, nil
 }
 

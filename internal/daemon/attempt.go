@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"locksmith.dev/locksmith/history"
 	"locksmith.dev/locksmith/internal/clock"
 	"locksmith.dev/locksmith/strategy"
 )
@@ -40,7 +41,9 @@ func (m *Machine) attempt(ctx context.Context) error {
 			return err
 		}
 		reason += ": " + why
+		m.record(history.Event{Kind: history.RebootNeeded, Reason: why})
 	}
+	m.rebootNeeded = true
 	for {
 		if !resumed {
 			if err := m.waitWindow(ctx); err != nil {
@@ -80,12 +83,17 @@ func (m *Machine) waitRebootNeeded(ctx context.Context) (string, error) {
 
 // waitWindow waits until the reboot window is open, holding no slot.
 func (m *Machine) waitWindow(ctx context.Context) error {
+	defer func() { m.windowOpens = time.Time{} }()
 	for {
 		now := m.clock.Now()
 		start, _ := m.cfg.Schedule.Next(now)
 		if !start.After(now) {
 			return nil
 		}
+		if !start.Equal(m.windowOpens) {
+			m.record(history.Event{Kind: history.WaitingForWindow, Opens: start})
+		}
+		m.windowOpens = start
 		wait := start.Sub(now)
 		m.enter(StateWaitingWindow, fmt.Sprintf("waiting for reboot window: opens %s (in %s)",
 			start.Format("Mon 2006-01-02 15:04 MST"), wait.Round(time.Second)))
@@ -104,7 +112,13 @@ func (m *Machine) prepare(ctx context.Context) error {
 	}
 	if cmd := m.cfg.PreRebootCommand; cmd != "" {
 		m.enter(StatePreReboot, "running the pre-reboot command")
-		if err := m.d.Runner.Run(ctx, cmd); err != nil {
+		err := m.d.Runner.Run(ctx, cmd)
+		ev := history.Event{Kind: history.PreReboot, Command: cmd}
+		if err != nil {
+			ev.Error = err.Error()
+		}
+		m.record(ev)
+		if err != nil {
 			return fmt.Errorf("pre-reboot command %q: %w", cmd, err)
 		}
 	}
@@ -178,6 +192,7 @@ func (m *Machine) reboot(ctx context.Context) error {
 		m.rebootRequested = false
 		return fmt.Errorf("request the reboot: %w", err)
 	}
+	m.record(history.Event{Kind: history.RebootRequested, OSVersion: m.cfg.OSVersion, BootID: m.cfg.BootID})
 	m.enter(StateRebooting, fmt.Sprintf("rebooting: reboot requested at %s", m.clock.Now().Format("15:04:05 MST")))
 	if err := clock.Sleep(ctx, m.clock, m.cfg.RebootTimeout); err != nil {
 		return err

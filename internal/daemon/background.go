@@ -29,8 +29,8 @@ func (e *env) releaseInBackground(ctx context.Context, checked bool) {
 			}
 			if !checked && h.BootID != e.cfg.BootID {
 				e.log.Info("strategy reboot: etcd answers again; this machine rebooted while holding a slot, running the post-reboot checks before releasing it", holderAttr(h))
-				if err := e.postRebootChecks(ctx, func(failed bool, status string) {
-					if failed {
+				if _, err := e.postRebootChecks(ctx, func(_ int, failed *CheckError, status string) {
+					if failed != nil {
 						e.log.Warn(status)
 					} else {
 						e.log.Info(status)

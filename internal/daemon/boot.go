@@ -2,10 +2,12 @@ package daemon
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
 
+	"locksmith.dev/locksmith/history"
 	"locksmith.dev/locksmith/internal/clock"
 	"locksmith.dev/locksmith/semaphore/slot"
 	"locksmith.dev/locksmith/strategy"
@@ -40,22 +42,44 @@ func (m *Machine) afterBoot(ctx context.Context) error {
 	}
 	m.log.Info("this machine rebooted while holding a slot; running the post-reboot checks before releasing it", holderAttr(h))
 	m.setSlot(slotKept, h)
-	if err := m.postRebootChecks(ctx, func(failed bool, status string) {
-		if failed {
+	m.record(history.Event{Kind: history.Booted, BootID: m.cfg.BootID, OSVersion: m.cfg.OSVersion})
+	rounds, err := m.postRebootChecks(ctx, func(round int, failed *CheckError, status string) {
+		if failed != nil {
+			m.checkFailed(round, failed)
 			m.enterRetry(StateCheckingHealth, status)
 		} else {
 			m.enter(StateCheckingHealth, status)
 		}
-	}); err != nil {
+	})
+	if err != nil {
 		if ctx.Err() != nil {
 			return context.Cause(ctx)
 		}
+		ce, _ := errors.AsType[*CheckError](err)
+		m.checkFailed(rounds, ce)
+		m.record(history.Event{Kind: history.ChecksFailed, Command: m.check.Command, Error: err.Error(), Tries: rounds})
 		m.keptAfterFailedChecks(err, h)
 		m.healthFailure, _, _ = strings.Cut(err.Error(), "\n")
 		m.enter(StateHealthFailed, m.keepMessage(err))
 		return nil
 	}
+	m.check = nil
+	if rounds > 0 {
+		m.record(history.Event{Kind: history.ChecksPassed, Tries: rounds})
+	}
 	return m.releaseAtStart(ctx, h, "post-reboot checks passed")
+}
+
+// checkFailed records that round of the post-reboot checks failed with ce, for the events.
+func (m *Machine) checkFailed(round int, ce *CheckError) {
+	f := CheckFailure{Since: m.clock.Now(), Rounds: round}
+	if m.check != nil {
+		f.Since = m.check.Since
+	}
+	if ce != nil {
+		f.Command, f.Error = ce.Command, ce.Err.Error()
+	}
+	m.check = &f
 }
 
 // keepMessage says that the post-reboot checks failed with err and that

@@ -76,4 +76,23 @@ type Event struct {
 	Holding bool
 	// Holder is the slot held; zero when Holding is false.
 	Holder slot.Holder
+	// Since is when the machine entered State.
+	Since time.Time
+	// RebootNeeded reports that the update source said a reboot is needed and the machine has
+	// not rebooted for it yet.
+	RebootNeeded bool
+	// WindowOpens is, while the machine waits for the reboot window, its next opening.
+	WindowOpens time.Time
+	// Check tells, while the post-reboot checks fail, how; nil otherwise.
+	Check *CheckFailure
+}
+
+// CheckFailure is the state of post-reboot checks that fail.
+type CheckFailure struct {
+	// Command is the check that failed last, Error how.
+	Command, Error string
+	// Since is when the first round failed.
+	Since time.Time
+	// Rounds is the number of rounds that failed.
+	Rounds int
 }

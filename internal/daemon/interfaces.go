@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"locksmith.dev/locksmith/history"
 	"locksmith.dev/locksmith/semaphore/slot"
 )
 
@@ -85,6 +86,13 @@ type Notifier interface {
 	Watchdog() error
 	// Stopping sends STOPPING=1 with STATUS=status.
 	Stopping(status string) error
+}
+
+// History keeps the machine's events (package history); locksmithd writes them to etcd, the
+// webhook and the metrics. Record is called from any of the machine's goroutines and must not
+// block: the event is sent in the background, and a failure to send it never stops a reboot.
+type History interface {
+	Record(e history.Event)
 }
 
 // Coordinator receives the STATE= of coordinator.conf; coordinator.File is

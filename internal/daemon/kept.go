@@ -43,7 +43,8 @@ func (m *Machine) waitNeeded(ctx context.Context) (string, error) {
 			return r.why, r.err
 		}
 		m.log.Info("the reboot slot kept after the failed post-reboot checks is gone (locksmithctl unlock, or a peer's --lock-ttl); this machine holds none, and the rollout may go on", holderAttr(kept))
-		m.healthFailure = ""
+		m.healthFailure, m.check = "", nil
+		m.released(kept, "the slot kept after the failed post-reboot checks was freed (locksmithctl unlock, or a peer's --lock-ttl)")
 		m.setSlot(slotNone, slot.Holder{})
 		if r.err == nil { // a reboot became needed at the same moment
 			return r.why, nil

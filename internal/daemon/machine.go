@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"locksmith.dev/locksmith/history"
 	"locksmith.dev/locksmith/internal/clock"
 	"locksmith.dev/locksmith/semaphore/slot"
 	"locksmith.dev/locksmith/strategy"
@@ -39,6 +40,9 @@ type Config struct {
 	BootID string
 	// Hostname is recorded with the slot.
 	Hostname string
+	// OSVersion is the version of the running OS (os-release VERSION), for the history; "" if
+	// unknown.
+	OSVersion string
 
 	// PostRebootChecks are commands that must all exit 0 after a reboot
 	// before the slot is released.
@@ -106,6 +110,8 @@ type Deps struct {
 	Notifier Notifier
 	// Coordinator receives the coordinator.conf state; nil for none.
 	Coordinator Coordinator
+	// History receives the machine's events; nil for none.
+	History History
 }
 
 // ErrInvalidConfig is wrapped by the errors of [New] and [Config.Validate].
@@ -158,6 +164,10 @@ type Machine struct {
 	// Fields below are Run's state, used by Run's goroutine only.
 	state           State
 	status          string
+	since           time.Time // when state was entered
+	rebootNeeded    bool
+	windowOpens     time.Time     // see Event.WindowOpens
+	check           *CheckFailure // see Event.Check
 	slot            slotKind
 	holder          slot.Holder
 	rebootRequested bool
@@ -268,8 +278,10 @@ func (m *Machine) loop(ctx context.Context) {
 		if ctx.Err() != nil {
 			return
 		}
+		m.record(history.Event{Kind: history.AttemptFailed, Error: err.Error()})
 		if errors.Is(err, ErrNotNeeded) {
 			m.retry.reset() // the next reboot is a new story
+			m.rebootNeeded = false
 		}
 		d := m.retry.delay()
 		m.enterRetry(StateRetrying, fmt.Sprintf("retrying in %s: %v", d, err))

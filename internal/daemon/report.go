@@ -3,6 +3,8 @@ package daemon
 import (
 	"context"
 	"log/slog"
+
+	"locksmith.dev/locksmith/history"
 )
 
 // enter records a new state and status text and reports it: log, sd_notify
@@ -35,6 +37,9 @@ func (m *Machine) enterAt(level slog.Level, s State, status string) {
 			m.log.Warn("cannot update the coordinator file", "error", err)
 		}
 	}
+	if s != m.state {
+		m.since = m.clock.Now()
+	}
 	m.state, m.status = s, status
 	m.log.Log(context.Background(), level, status, "state", string(s))
 	m.notify(func(n Notifier) error { return n.Status(status) })
@@ -46,11 +51,22 @@ func (m *Machine) emit() {
 	if m.cfg.OnEvent == nil {
 		return
 	}
-	e := Event{Time: m.clock.Now(), State: m.state, Status: m.status, Holding: m.slot != slotNone}
+	e := Event{Time: m.clock.Now(), State: m.state, Status: m.status, Holding: m.slot != slotNone, Since: m.since,
+		RebootNeeded: m.rebootNeeded, WindowOpens: m.windowOpens, Check: m.check}
 	if e.Holding {
 		e.Holder = m.holder
 	}
 	m.cfg.OnEvent(e)
+}
+
+// record sends e to the History, with the time, the node and its group filled in. Any goroutine
+// may call it.
+func (e *env) record(ev history.Event) {
+	if e.d.History == nil {
+		return
+	}
+	ev.Time, ev.Node, ev.Group, ev.Hostname = e.clock.Now(), e.cfg.MachineID, e.cfg.Group, e.cfg.Hostname
+	e.d.History.Record(ev)
 }
 
 // notify sends an sd_notify message with send; a failure is logged at

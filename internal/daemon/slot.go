@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"locksmith.dev/locksmith/history"
 	"locksmith.dev/locksmith/internal/clock"
 	"locksmith.dev/locksmith/semaphore/slot"
 	"locksmith.dev/locksmith/strategy"
@@ -70,12 +71,23 @@ func (e *env) releaseSlot(ctx context.Context, h slot.Holder, why string) error 
 	switch {
 	case errors.Is(err, slot.ErrNotHolder):
 		e.log.Warn("the reboot slot was already gone", "why", why, holderAttr(h))
+		why = "already gone: " + why
 	case err != nil:
 		return err
 	default:
 		e.log.Info("released the reboot slot", "why", why, holderAttr(h))
 	}
+	e.released(h, why)
 	return nil
+}
+
+// released records that the slot h was given back, or lost, for why.
+func (e *env) released(h slot.Holder, why string) {
+	ev := history.Event{Kind: history.Released, Reason: why}
+	if !h.AcquiredAt.IsZero() {
+		ev.HeldSeconds = e.clock.Now().Sub(h.AcquiredAt).Seconds()
+	}
+	e.record(ev)
 }
 
 // stillHolding checks, with strategy etcd-lock, that the semaphore still
@@ -118,6 +130,7 @@ func (m *Machine) stillHolding(ctx context.Context) error {
 		attrs = append(attrs, "removed_by", r.By, "removal_reason", r.Reason)
 	}
 	m.log.Warn("the reboot slot was lost before the reboot; not rebooting, waiting for a slot again", attrs...)
+	m.released(m.holder, "lost before the reboot (slots held by: "+now+")")
 	m.setSlot(slotNone, slot.Holder{})
 	return fmt.Errorf("%w before the reboot (slots held by: %s)", ErrSlotLost, now)
 }

@@ -1,4 +1,18 @@
-package history
+// Package etcdlog keeps the history of each group in etcd: a bounded log of events next to the
+// group's semaphore key.
+//
+// # Keys
+//
+// For the semaphore key K of a group (see semaphore.Key), the log lives under K + "/history/":
+//
+//	K/history/seq                     the number of the last event, in decimal
+//	K/history/events/<20-digit seq>   one event, as JSON (see history.history.Event)
+//
+// [Log.Append] writes an event, its number and the removal of the events that fall out of the
+// bound in one transaction, which compares the mod revision of the seq key: two writers never
+// take the same number, and the log never holds more than its limit. Old tools read only K, so
+// they see no difference; the semaphore value does not grow.
+package etcdlog
 
 import (
 	"context"
@@ -12,6 +26,7 @@ import (
 	"go.etcd.io/etcd/api/v3/mvccpb"
 	clientv3 "go.etcd.io/etcd/client/v3"
 
+	"locksmith.dev/locksmith/history"
 	"locksmith.dev/locksmith/semaphore"
 )
 
@@ -54,7 +69,7 @@ func (l *Log) eventKey(n int64) string { return fmt.Sprintf("%s%020d", l.eventsP
 // writer that raced reads the seq key in the same round trip and tries again. It returns nil
 // once the event is stored, an error wrapping ErrCorrupt when the seq key holds no number
 // (nothing is written then), or the error of ctx or etcd.
-func (l *Log) Append(ctx context.Context, e Event) error {
+func (l *Log) Append(ctx context.Context, e history.Event) error {
 	e.Group = l.group
 	val, err := json.Marshal(e)
 	if err != nil {
@@ -108,7 +123,7 @@ func (c Corrupt) String() string { return c.Key + ": " + c.Problem }
 // Listing is the log as [Log.List] read it.
 type Listing struct {
 	// Events are the events that parsed, oldest first.
-	Events []Event
+	Events []history.Event
 	// Corrupt are the keys skipped.
 	Corrupt []Corrupt
 	// Revision is the store revision of the read; [Log.Follow] goes on from it.
@@ -136,7 +151,7 @@ func (l *Log) List(ctx context.Context) (Listing, error) {
 // Follow calls f with each event appended after store revision rev, in order, and bad with
 // each corrupt one, until ctx ends (it returns ctx's error then) or the watch fails, for
 // example because rev was compacted away.
-func (l *Log) Follow(ctx context.Context, rev int64, f func(Event), bad func(Corrupt)) error {
+func (l *Log) Follow(ctx context.Context, rev int64, f func(history.Event), bad func(Corrupt)) error {
 	wctx, cancel := context.WithCancel(clientv3.WithRequireLeader(ctx))
 	defer cancel()
 	for resp := range l.client.Watch(wctx, l.eventsPrefix(), clientv3.WithPrefix(), clientv3.WithRev(rev+1)) {
@@ -161,8 +176,8 @@ func (l *Log) Follow(ctx context.Context, rev int64, f func(Event), bad func(Cor
 }
 
 // parse reads an event key.
-func (l *Log) parse(kv *mvccpb.KeyValue) (Event, error) {
-	var e Event
+func (l *Log) parse(kv *mvccpb.KeyValue) (history.Event, error) {
+	var e history.Event
 	n, err := strconv.ParseInt(strings.TrimPrefix(string(kv.Key), l.eventsPrefix()), 10, 64)
 	if err != nil {
 		return e, errors.New("the key has no event number")

@@ -1,4 +1,4 @@
-package history
+package etcdlog
 
 import (
 	"context"
@@ -10,13 +10,14 @@ import (
 
 	clientv3 "go.etcd.io/etcd/client/v3"
 
+	"locksmith.dev/locksmith/history"
 	"locksmith.dev/locksmith/internal/testkit/embedetcd"
 )
 
 var t0 = time.Date(2026, 12, 3, 10, 0, 0, 0, time.UTC)
 
-func event(i int, node string) Event {
-	return Event{Time: t0.Add(time.Duration(i) * time.Second), Kind: RebootNeeded, Node: node, Reason: fmt.Sprint(i)}
+func event(i int, node string) history.Event {
+	return history.Event{Time: t0.Add(time.Duration(i) * time.Second), Kind: history.RebootNeeded, Node: node, Reason: fmt.Sprint(i)}
 }
 
 func TestAppendKeepsTheLastLimitEventsInOrder(t *testing.T) {
@@ -149,12 +150,12 @@ func TestFollowSeesEachEventAppendedAfterTheListing(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	seen := make(chan Event, 10)
+	seen := make(chan history.Event, 10)
 	corrupt := make(chan Corrupt, 10)
 	fctx, stop := context.WithCancel(ctx)
 	done := make(chan error, 1)
 	go func() {
-		done <- l.Follow(fctx, listing.Revision, func(e Event) { seen <- e }, func(c Corrupt) { corrupt <- c })
+		done <- l.Follow(fctx, listing.Revision, func(e history.Event) { seen <- e }, func(c Corrupt) { corrupt <- c })
 	}()
 	for i := 5; i <= 6; i++ {
 		if err := l.Append(ctx, event(i, "b")); err != nil {
