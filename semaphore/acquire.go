@@ -142,8 +142,12 @@ func (s *Semaphore) enqueue(ctx context.Context, h Holder) (*waiter, error) {
 		w.rev = resp.Header.Revision
 		w.setState(w.rev, resp.Responses[3].GetResponseRange().Kvs)
 		last := resp.Responses[0].GetResponseRange().Kvs
+		position := resp.Responses[4].GetResponseRange().Count
+		if s.opts.queued != nil {
+			s.opts.queued(h.ID, int(position))
+		}
 		switch {
-		case resp.Responses[4].GetResponseRange().Count == 1:
+		case position == 1:
 			w.window, w.windowAt, w.whole = []queued{{key: w.key, rev: w.rev, h: h}}, w.rev, true
 		case len(last) == 1:
 			w.pred, w.unsure = string(last[0].Value), true

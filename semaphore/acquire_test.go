@@ -119,8 +119,14 @@ func TestWaitersAreServedInArrivalOrder(t *testing.T) {
 	var order []string
 	var results []<-chan error
 	var arrived []string
+	positions := map[string]int{}
+	queued := func(id string, position int) {
+		mu.Lock()
+		defer mu.Unlock()
+		positions[id] = position
+	}
 	for _, id := range []string{"w3", "w1", "w5", "w2", "w4"} {
-		s := newT(t, c, DefaultGroup)
+		s := newT(t, c, DefaultGroup, WithQueued(queued))
 		ch := make(chan error, 1)
 		go func() {
 			err := s.Acquire(ctx, Holder{ID: id})
@@ -146,6 +152,11 @@ func TestWaitersAreServedInArrivalOrder(t *testing.T) {
 	}
 	if !slices.Equal(order, arrived) {
 		t.Fatalf("served %q, want arrival order %q", order, arrived)
+	}
+	for i, id := range arrived {
+		if positions[id] != i+1 {
+			t.Errorf("%s queued at position %d, want %d", id, positions[id], i+1)
+		}
 	}
 }
 

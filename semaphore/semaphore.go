@@ -12,10 +12,11 @@ import (
 type options struct {
 	now       func() time.Time
 	waiterTTL int
-	headWait  time.Duration // see defaultHeadWait
-	poll      time.Duration // see pollInterval
-	confirm   time.Duration // see confirmTimeout
-	trouble   func(error)   // see WithTrouble
+	headWait  time.Duration                 // see defaultHeadWait
+	poll      time.Duration                 // see pollInterval
+	confirm   time.Duration                 // see confirmTimeout
+	trouble   func(error)                   // see WithTrouble
+	queued    func(id string, position int) // see WithQueued
 	// Test hooks, when set: wrapWatch may replace the channel of a
 	// waiter's watch; settled runs when a waiter waits for an event, its
 	// watch confirmed and its checks done; backedOff runs before the
@@ -44,6 +45,12 @@ func WithWaiterTTL(seconds int) Option { return func(o *options) { o.waiterTTL =
 // reachable, no leader): it stays in the queue and tries again within about a second. The
 // function must not block; it is for logs.
 func WithTrouble(f func(err error)) Option { return func(o *options) { o.trouble = f } }
+
+// WithQueued sets a function that a blocked Acquire calls, from its own goroutine, each time it
+// joins the queue, with the holder id and its position then: 1 when nobody was ahead of it. The
+// position costs no request: etcd counts the queue in the transaction that joins it. The function
+// must not block; it is for logs and the history.
+func WithQueued(f func(id string, position int)) Option { return func(o *options) { o.queued = f } }
 
 // Semaphore is a handle on the semaphore of one group. It is safe for
 // concurrent use; its methods may be called from many goroutines, also

@@ -66,7 +66,11 @@ type Settings struct {
 	MachineIDFile   string
 	BootIDFile      string
 	CoordinatorFile string
-	LogLevel        slog.Level
+	OSReleaseFile   string // os-release, for the OS version in the history
+	// MetricsAddress is where Prometheus metrics are served ("" for nowhere), NotifyURL the
+	// webhook the node's events are posted to ("" for none).
+	MetricsAddress, NotifyURL string
+	LogLevel                  slog.Level
 	// Warnings are about settings that work but should change (deprecated
 	// flags), for the log.
 	Warnings []string
@@ -125,6 +129,9 @@ func (f *flags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.s.BootIDFile, "boot-id-file", hostid.DefaultBootIDPath, "file holding the current boot id")
 	fs.StringVar(&f.s.StateDir, "state-dir", statefile.DefaultDir, "directory of the file that records, across reboots, that this node holds a slot (strategies reboot and off look in etcd at start only when etcd is configured or this file says so)")
 	fs.StringVar(&f.s.CoordinatorFile, "coordinator-file", coordinator.DefaultPath, "file telling update_engine and operators which coordinator runs and its state")
+	fs.StringVar(&f.s.OSReleaseFile, "os-release-file", DefaultOSReleaseFile, "os-release file whose VERSION the history records before and after each reboot")
+	fs.StringVar(&f.s.MetricsAddress, "metrics-address", "", `serve Prometheus metrics at http://ADDRESS/metrics, e.g. "127.0.0.1:9756" (empty: no metrics); use loopback or a firewalled port`)
+	fs.StringVar(&f.s.NotifyURL, "notify-url", "", "http(s) URL that each event of this node is posted to as JSON, with a \"text\" field for Slack- and Mattermost-style webhooks (empty: none); best effort, never delays a reboot")
 	fs.StringVar(&f.logLevel, "log-level", "info", `log level: "debug", "info", "warn" or "error" (old locksmithd's --debug is still accepted, hidden and deprecated, as --log-level=debug)`)
 	fs.BoolVar(&f.debug, "debug", false, "deprecated: log at debug level, whatever --log-level says")
 	_ = fs.MarkDeprecated("debug", "use --log-level=debug") // cannot fail: the flag exists
@@ -237,6 +244,12 @@ func (f *flags) settings(p source) (Settings, error) {
 		if v, _ := p.fs.GetString(name); v == "" {
 			return Settings{}, p.invalid(name, errors.New("must not be empty"))
 		}
+	}
+	if err := validateAddress(s.MetricsAddress); err != nil {
+		return Settings{}, p.invalid("metrics-address", err)
+	}
+	if err := validateURL(s.NotifyURL); err != nil {
+		return Settings{}, p.invalid("notify-url", err)
 	}
 	if err := s.LogLevel.UnmarshalText([]byte(f.logLevel)); err != nil {
 		return Settings{}, p.invalid("log-level", errors.New(`want "debug", "info", "warn" or "error"`))

@@ -176,6 +176,10 @@ func TestInvalid(t *testing.T) {
 		{"no reboot source", []string{"--update-engine=false"}, nil, []string{"--update-engine", "--reboot-sentinel"}},
 		{"empty check", []string{"--post-reboot-check="}, nil, []string{"--post-reboot-check", "empty command"}},
 		{"bad log level", []string{"--log-level=loud"}, nil, []string{`--log-level="loud"`}},
+		{"metrics address without port", []string{"--metrics-address=localhost"}, nil, []string{`--metrics-address="localhost"`, "HOST:PORT"}},
+		{"metrics port not a number", nil, map[string]string{"LOCKSMITHD_METRICS_ADDRESS": ":http"}, []string{"$LOCKSMITHD_METRICS_ADDRESS", "not a number"}},
+		{"notify URL not http", []string{"--notify-url=ftp://hooks.example/x"}, nil, []string{`--notify-url="ftp://hooks.example/x"`, "not an http or https URL"}},
+		{"notify URL without host", []string{"--notify-url=https:///x"}, nil, []string{"--notify-url", "has no host"}},
 		{"unknown flag", []string{"--frobnicate"}, nil, []string{"frobnicate"}},
 		{"positional argument", []string{"now"}, nil, []string{`unexpected argument "now"`}},
 	}
