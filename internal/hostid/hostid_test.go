@@ -52,3 +52,23 @@ func TestReadThisHost(t *testing.T) {
 		t.Fatalf("boot id of this host: %q, %v", id, err)
 	}
 }
+
+func TestReadOSVersion(t *testing.T) {
+	for _, c := range []struct{ file, want string }{
+		{"NAME=\"Flatcar Container Linux by Kinvolk\"\nID=flatcar\nVERSION=4081.2.0\nVERSION_ID=4081.2.0\n", "4081.2.0"},
+		{"NAME=Debian\nVERSION=\"12 (bookworm)\"\nVERSION_ID=\"12\"\n", "12 (bookworm)"},
+		{"# comment\nVERSION_ID='24.04'\n", "24.04"},
+		{"NAME=Arch\n", ""},
+	} {
+		path := filepath.Join(t.TempDir(), "os-release")
+		if err := os.WriteFile(path, []byte(c.file), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if got, err := ReadOSVersion(path); got != c.want || err != nil {
+			t.Errorf("ReadOSVersion of %q = %q, %v; want %q", c.file, got, err, c.want)
+		}
+	}
+	if _, err := ReadOSVersion(filepath.Join(t.TempDir(), "missing")); err == nil {
+		t.Error("a missing file gave no error")
+	}
+}

@@ -27,7 +27,6 @@ var States = []daemon.State{
 type Node struct {
 	schedule strategy.Schedule
 	now      func() time.Time
-	group    func() (slot.State, bool) // the group's semaphore as last seen; nil when unknown
 
 	wait, held                       prometheus.Histogram
 	reboots, checkFailures, removals prometheus.Counter
@@ -36,19 +35,19 @@ type Node struct {
 	stateDesc, neededDesc, holdingDesc, openDesc, nextDesc, maxDesc, holdersDesc *prometheus.Desc
 
 	mu      sync.Mutex
+	group   func() (slot.State, bool) // the group's semaphore as last seen; nil when unknown
 	state   daemon.State
 	needed  bool
 	holding bool
 	rounds  int // failed check rounds seen in the current run of failures
 }
 
-// New returns the metrics of a node with schedule, the clock now and, if not nil, group, which
-// returns the semaphore of the node's group as last seen without I/O (semaphore.Semaphore.Last).
-// An always-open schedule has no next opening: that series is left out.
-func New(schedule strategy.Schedule, now func() time.Time, group func() (slot.State, bool)) *Node {
+// New returns the metrics of a node with schedule and the clock now. An always-open schedule
+// has no next opening: that series is left out.
+func New(schedule strategy.Schedule, now func() time.Time) *Node {
 	buckets := []float64{1, 10, 60, 300, 900, 1800, 3600, 3 * 3600, 6 * 3600, 12 * 3600, 24 * 3600}
 	return &Node{
-		schedule: schedule, now: now, group: group,
+		schedule: schedule, now: now,
 		wait: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "locksmith_slot_wait_seconds",
 			Help: "Time from joining the queue to taking a reboot slot, over the waits that ended with a slot.", Buckets: buckets}),
 		held: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "locksmith_slot_held_seconds",
@@ -80,6 +79,14 @@ func (n *Node) Register(reg prometheus.Registerer) error {
 		}
 	}
 	return nil
+}
+
+// SetGroup sets group, which returns the semaphore of the node's group as last seen, without
+// I/O (semaphore.Semaphore.Last), for locksmith_group_max and locksmith_group_holders.
+func (n *Node) SetGroup(group func() (slot.State, bool)) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.group = group
 }
 
 // Observe takes in a daemon event; it is a daemon.Config.OnEvent.
@@ -125,7 +132,7 @@ func (n *Node) Describe(ch chan<- *prometheus.Desc) {
 // Collect is part of prometheus.Collector; it does no I/O.
 func (n *Node) Collect(ch chan<- prometheus.Metric) {
 	n.mu.Lock()
-	state, needed, holding := n.state, n.needed, n.holding
+	state, needed, holding, group := n.state, n.needed, n.holding, n.group
 	n.mu.Unlock()
 	for _, s := range States {
 		ch <- prometheus.MustNewConstMetric(n.stateDesc, prometheus.GaugeValue, bit(s == state), string(s))
@@ -138,10 +145,10 @@ func (n *Node) Collect(ch chan<- prometheus.Metric) {
 		start, _ := n.schedule.Next(now)
 		ch <- prometheus.MustNewConstMetric(n.nextDesc, prometheus.GaugeValue, float64(start.UnixMilli())/1000)
 	}
-	if n.group == nil {
+	if group == nil {
 		return
 	}
-	if st, ok := n.group(); ok {
+	if st, ok := group(); ok {
 		ch <- prometheus.MustNewConstMetric(n.maxDesc, prometheus.GaugeValue, float64(st.Max))
 		ch <- prometheus.MustNewConstMetric(n.holdersDesc, prometheus.GaugeValue, float64(len(st.Holders)))
 	}

@@ -11,7 +11,8 @@ import (
 // DefaultOSReleaseFile is the default of --os-release-file.
 const DefaultOSReleaseFile = "/etc/os-release"
 
-// validateAddress checks a --metrics-address: "" or host:port with a port number.
+// validateAddress checks a --metrics-address: "" or host:port with a port number (0 picks a free
+// port, which the log names).
 func validateAddress(addr string) error {
 	if addr == "" {
 		return nil
@@ -20,8 +21,8 @@ func validateAddress(addr string) error {
 	if err != nil {
 		return fmt.Errorf("%q is not HOST:PORT: %w", addr, err)
 	}
-	if n, err := strconv.ParseUint(port, 10, 16); err != nil || n == 0 {
-		return fmt.Errorf("%q: port %q is not a number from 1 to 65535", addr, port)
+	if _, err := strconv.ParseUint(port, 10, 16); err != nil {
+		return fmt.Errorf("%q: port %q is not a number from 0 to 65535", addr, port)
 	}
 	return nil
 }

@@ -10,6 +10,8 @@ import (
 	"os"
 	"time"
 
+	clientv3 "go.etcd.io/etcd/client/v3"
+
 	"locksmith.dev/locksmith/fleetlock"
 	"locksmith.dev/locksmith/internal/coordinator"
 	"locksmith.dev/locksmith/internal/daemon"
@@ -72,22 +74,41 @@ func Main(ctx context.Context, args []string, vars envflag.Environment, stdout, 
 		}
 	}
 	state := statefile.File{Dir: s.StateDir}
-	lock, held, closeLock, err := slotLock(ctx, s, cfg.MachineID, state, log)
+	obs, err := newObservers(s, log)
 	if err != nil {
+		return err
+	}
+	trouble := troubleLog(log, time.Now)
+	be, held, err := slotLock(ctx, s, cfg.MachineID, state, log, semaphore.WithQueued(obs.queued),
+		semaphore.WithTrouble(func(err error) {
+			trouble(err)
+			obs.backendError()
+		}))
+	if err != nil {
+		obs.close()
 		if ctx.Err() != nil { // stopped while etcd did not answer
 			return nil
 		}
 		return err
 	}
-	defer closeLock()
-	cfg.OnEvent = recorder(state, held, cfg.Group, log)
+	defer be.close()
+	defer obs.close() // before the client closes: it may still send through it
+	if be.client != nil {
+		obs.useEtcd(be.client, cfg, be.sem.Last)
+	} else {
+		log.Info("no etcd client: the history and the published node state are not kept (locksmithctl history and why show nothing of this node)")
+	}
+	cfg.OnEvent = obs.event(recorder(state, held, cfg.Group, log))
 	b := &bus{address: s.DBusAddress}
 	defer b.close()
 	deps := daemon.Deps{
-		Lock:        lock,
 		Logger:      log,
 		Notifier:    sdnotify.Notifier{},
 		Coordinator: coordinator.File{Path: s.CoordinatorFile, Strategy: string(s.Strategy)},
+		History:     obs,
+	}
+	if be.lock != nil {
+		deps.Lock = countingLock{be.lock, obs.backendError}
 	}
 	if s.Strategy != strategy.Off {
 		deps.Updates = updateSource(s, b, log)
@@ -121,13 +142,23 @@ func machineConfig(s config.Settings) (daemon.Config, error) {
 		return daemon.Config{}, fmt.Errorf("%w: %w", config.ErrInvalid, err)
 	}
 	cfg.Hostname, _ = os.Hostname()
+	cfg.OSVersion, _ = hostid.ReadOSVersion(s.OSReleaseFile) // for the history only: "" if unknown
 	return cfg, nil
 }
 
-// slotLock returns the Lock of the machine's slot, whether the state file records a slot, and
-// what closes the Lock. With strategies reboot and off, no etcd configured and no slot recorded
-// (see package statefile), the Lock is nil: the machine does not look in etcd at all.
-func slotLock(ctx context.Context, s config.Settings, machineID string, state statefile.File, log *slog.Logger) (lock daemon.Lock, held bool, closeLock func(), err error) {
+// backend is where the machine's slot comes from.
+type backend struct {
+	lock   daemon.Lock          // nil when the machine does not look in etcd at all
+	client *clientv3.Client     // nil with FleetLock, or without etcd
+	sem    *semaphore.Semaphore // likewise
+	close  func()
+}
+
+// slotLock returns the backend of the machine's slot, and whether the state file records a slot.
+// With strategies reboot and off, no etcd configured and no slot recorded (see package
+// statefile), it has no Lock: the machine does not look in etcd at all. opts configure the
+// semaphore, with etcd.
+func slotLock(ctx context.Context, s config.Settings, machineID string, state statefile.File, log *slog.Logger, opts ...semaphore.Option) (be backend, held bool, err error) {
 	recorded, held, stateErr := state.Held()
 	if stateErr != nil {
 		log.Warn("cannot tell from the state file whether this node holds a slot; looking in etcd", "error", stateErr)
@@ -135,14 +166,14 @@ func slotLock(ctx context.Context, s config.Settings, machineID string, state st
 	if s.Strategy != strategy.EtcdLock && s.FleetLock.URL == "" && !s.EtcdConfigured && !held && stateErr == nil {
 		log.Info("etcd is not configured and the state file records no slot: not looking in etcd", "state_file", state.Path(),
 			"strategy", s.Strategy)
-		return nil, false, func() {}, nil
+		return backend{close: func() {}}, false, nil
 	}
 	if held {
 		log.Info("the state file records a slot of this node; looking for it in etcd", "state_file", state.Path(),
 			"group", slot.GroupName(recorded.Group), "taken_in_boot", recorded.BootID)
 	}
-	lock, closeLock, err = newLock(ctx, s, machineID, log)
-	return lock, held, closeLock, err
+	be, err = newLock(ctx, s, machineID, log, opts...)
+	return be, held, err
 }
 
 // recorder returns a daemon.Config.OnEvent that keeps the state file in step with the slot the
@@ -166,26 +197,26 @@ func recorder(state statefile.File, held bool, group string, log *slog.Logger) f
 	}
 }
 
-// newLock returns the semaphore the machine takes its slot from: a FleetLock server when one is
-// configured, else etcd; and the function that closes it.
-func newLock(ctx context.Context, s config.Settings, machineID string, log *slog.Logger) (daemon.Lock, func(), error) {
+// newLock returns the backend the machine takes its slot from: a FleetLock server when one is
+// configured, else etcd, with the semaphore options opts.
+func newLock(ctx context.Context, s config.Settings, machineID string, log *slog.Logger, opts ...semaphore.Option) (backend, error) {
 	if f := s.FleetLock; f.URL != "" {
 		hc := &http.Client{Timeout: fleetlock.DefaultLongPoll + 30*time.Second}
 		if f.TLS != nil {
 			hc.Transport = &http.Transport{TLSClientConfig: f.TLS, Proxy: http.ProxyFromEnvironment}
 		}
 		c := &fleetlock.Client{URL: f.URL, ID: machineID, Group: fleetlock.FleetLockGroup(s.Group), PollInterval: f.PollInterval, HTTP: hc}
-		return fleetlock.NewNodeLock(c), hc.CloseIdleConnections, nil
+		return backend{lock: fleetlock.NewNodeLock(c), close: hc.CloseIdleConnections}, nil
 	}
 	client, err := etcdClient(ctx, s.Etcd, log)
 	if err != nil {
-		return nil, nil, err
+		return backend{}, err
 	}
-	sem := semaphore.New(client, s.Group, semaphore.WithTrouble(troubleLog(log, time.Now)))
-	return etcdLock{Semaphore: sem, cfg: s.Etcd}, func() {
+	sem := semaphore.New(client, s.Group, opts...)
+	return backend{lock: etcdLock{Semaphore: sem, cfg: s.Etcd}, client: client, sem: sem, close: func() {
 		_ = sem.Close()
 		_ = client.Close()
-	}, nil
+	}}, nil
 }
 
 // updateSource combines update_engine and the sentinel files as
