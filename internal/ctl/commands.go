@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
+	clientv3 "go.etcd.io/etcd/client/v3"
 )
 
 // run is one invocation of locksmithctl: the CLI it runs for, the global
@@ -16,6 +17,8 @@ type run struct {
 	opts       options
 	root       *cobra.Command
 	updateConf map[string]string // nil until first needed
+	// client is the etcd client of the semaphore that withSemaphore connected to, while f runs.
+	client *clientv3.Client
 }
 
 // commands builds the command tree of one run.
@@ -65,6 +68,8 @@ Exit status: 0 on success, 1 when the command failed, 2 on a usage error.`,
 		r.rebootCommand(),
 		r.sendNeedRebootCommand(),
 		r.groupsCommand(),
+		r.historyCommand(),
+		r.whyCommand(),
 		r.versionCommand(),
 	)
 	r.completionCommand()

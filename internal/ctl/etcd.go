@@ -54,6 +54,7 @@ func (r *run) semaphore(ctx context.Context) (*semaphore.Semaphore, func(), erro
 		return nil, nil, err
 	}
 	sem := semaphore.New(client, r.opts.group, semaphore.WithClock(r.cli.now))
+	r.client = client
 	return sem, func() {
 		_ = sem.Close()
 		_ = client.Close()

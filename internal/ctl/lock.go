@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"locksmith.dev/locksmith/history"
 	"locksmith.dev/locksmith/semaphore"
 )
 
@@ -42,6 +43,7 @@ func (r *run) lock(ctx context.Context, args []string, reason string) error {
 	return r.withSemaphore(ctx, func(ctx context.Context, sem *semaphore.Semaphore) error {
 		switch err := sem.TryAcquire(ctx, h); {
 		case err == nil:
+			r.recordOperator(ctx, history.Event{Kind: history.Lock, Node: id, Holder: id})
 			return nil
 		case errors.Is(err, semaphore.ErrFull):
 			return explain(err, "lock %s: no free reboot slot in %s (see 'locksmithctl status')", id, r.groupName())
@@ -75,6 +77,7 @@ func (r *run) unlock(ctx context.Context, args []string) error {
 	return r.withSemaphore(ctx, func(ctx context.Context, sem *semaphore.Semaphore) error {
 		switch err := sem.Release(ctx, id); {
 		case err == nil:
+			r.recordOperator(ctx, history.Event{Kind: history.Unlock, Node: id, Holder: id})
 			return nil
 		case errors.Is(err, semaphore.ErrNotHolder):
 			who := "that machine"

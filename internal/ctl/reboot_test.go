@@ -118,7 +118,8 @@ func TestRebootWaitsForAFreeSlot(t *testing.T) {
 		"MACHINE ID                        HOSTNAME  HELD FOR  REASON\n"+
 		"fedcba9876543210fedcba9876543210  -         1m0s      locksmithctl lock\n"+
 		"\nWAITING (in order)\n"+
-		thisID+"\n")
+		"POS  MACHINE ID                        HOSTNAME  WAITING FOR  STATE\n"+
+		"1    "+thisID+"  -         -            -\n")
 	h.run("unlock", otherID).ok(t)
 	var r result
 	select {

@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"locksmith.dev/locksmith/history"
 	"locksmith.dev/locksmith/semaphore"
 )
 
@@ -52,9 +53,11 @@ func (r *run) repair(ctx context.Context, n int, force bool) error {
 		case err != nil:
 			return fmt.Errorf("repair %s: %w", r.groupName(), r.etcdError(ctx, err))
 		}
-		if !force {
+		if force {
+			r.recordOperator(ctx, history.Event{Kind: history.Repair, Max: &n})
+		} else {
 			fmt.Fprintf(r.cli.Stdout, "repair would write this to %s (run again with --force to write it):\n\n", sem.Key())
 		}
-		return r.printStatus(sem.Key(), st, nil)
+		return r.printStatus(sem.Key(), st, nil, nil)
 	})
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"locksmith.dev/locksmith/history"
 	"locksmith.dev/locksmith/semaphore"
 )
 
@@ -62,6 +63,7 @@ func (r *run) setMax(ctx context.Context, args []string) error {
 		if old, err = sem.SetMax(ctx, n); err != nil {
 			return fmt.Errorf("set-max %d in %s: %w", n, r.groupName(), corruptHint(r.etcdError(ctx, err)))
 		}
+		r.recordOperator(ctx, history.Event{Kind: history.SetMax, OldMax: &old, Max: &n})
 		return nil
 	})
 	if err != nil {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"locksmith.dev/locksmith/nodestate"
 	"locksmith.dev/locksmith/semaphore"
 )
 
@@ -19,8 +20,10 @@ func (r *run) statusCommand() *cobra.Command {
 		Short: "Show the reboot slots of the group, who holds them and who waits",
 		Long: `Status prints the number of free slots ("Available") and of slots ("Max"),
 then the machines holding a slot, with their host name and how long they have
-held it, and the machines waiting for one, in the order they will get it.
-With --json it prints all of this as one JSON object.`,
+held it, and the machines waiting for one, in the order they will get it, with
+their place, since when they wait and what they do now (as each locksmithd
+publishes it; see 'locksmithctl why'). With --json it prints all of this as one
+JSON object.`,
 		Args:              maxArgs(0),
 		ValidArgsFunction: cobra.NoFileCompletions,
 		RunE:              r.action(r.status),
@@ -33,17 +36,38 @@ func (r *run) status(ctx context.Context, _ []string) error {
 		if err == nil {
 			var waiters []string
 			if waiters, err = sem.Waiters(ctx); err == nil {
-				return r.printStatus(sem.Key(), st, waiters)
+				return r.printStatus(sem.Key(), st, waiters, r.published(ctx, waiters))
 			}
 		}
 		return fmt.Errorf("status of %s: %w", r.groupName(), corruptHint(r.etcdError(ctx, err)))
 	})
 }
 
-// printStatus prints a state as text or JSON.
-func (r *run) printStatus(key string, st semaphore.State, waiters []string) error {
+// published returns what the waiters published of themselves (see package nodestate), by id. A
+// failure to read it is a warning: the status shows the queue without it.
+func (r *run) published(ctx context.Context, waiters []string) map[string]nodestate.State {
+	if len(waiters) == 0 || r.client == nil {
+		return nil
+	}
+	all, bad, err := nodestate.List(ctx, r.client, r.opts.group)
+	if err != nil {
+		r.warnf("cannot read what the waiters published: %v", err)
+		return nil
+	}
+	for _, e := range bad {
+		r.warnf("skipped: %v", e)
+	}
+	out := make(map[string]nodestate.State, len(all))
+	for _, st := range all {
+		out[st.Node] = st
+	}
+	return out
+}
+
+// printStatus prints a state as text or JSON, with what the waiters published.
+func (r *run) printStatus(key string, st semaphore.State, waiters []string, pub map[string]nodestate.State) error {
 	if r.opts.json {
-		return writeJSON(r.cli.Stdout, newStatusJSON(r.opts.group, key, st, waiters))
+		return writeJSON(r.cli.Stdout, newStatusJSON(r.opts.group, key, st, waiters, pub))
 	}
 	w := r.cli.Stdout
 	fmt.Fprintln(w, "Available:", st.Free())
@@ -70,8 +94,21 @@ func (r *run) printStatus(key string, st semaphore.State, waiters []string) erro
 	}
 	if len(waiters) > 0 {
 		fmt.Fprintln(w, "\nWAITING (in order)")
-		for _, id := range waiters {
-			fmt.Fprintln(w, id)
+		tw := tabwriter.NewWriter(w, 0, 8, 2, ' ', 0)
+		fmt.Fprintln(tw, "POS\tMACHINE ID\tHOSTNAME\tWAITING FOR\tSTATE")
+		for i, id := range waiters {
+			p, ok := pub[id]
+			age, state := "-", "-"
+			if ok {
+				state = p.State
+				if p.State == "waiting-for-slot" {
+					age = r.cli.now().Sub(p.Since).Round(time.Second).String()
+				}
+			}
+			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\n", i+1, id, orDash(p.Hostname), age, state)
+		}
+		if err := tw.Flush(); err != nil {
+			return err
 		}
 	}
 	if rm := st.LastRemoval; rm != nil {
@@ -100,11 +137,21 @@ type statusJSON struct {
 	Max       int          `json:"max"`
 	Holders   []holderJSON `json:"holders"`
 	Waiters   []string     `json:"waiters"`
-	Revision  int64        `json:"revision"`
+	// Waiting is the queue with what each waiter published: its place, state and since when.
+	Waiting  []waiterJSON `json:"waiting"`
+	Revision int64        `json:"revision"`
 	// Exists is false while the group has no key in etcd yet.
 	Exists bool `json:"exists"`
 	// LastRemoval is the last stale-slot removal recorded in the value.
 	LastRemoval *removalJSON `json:"last_removal,omitempty"`
+}
+
+type waiterJSON struct {
+	Position int        `json:"position"`
+	ID       string     `json:"id"`
+	Hostname string     `json:"hostname,omitempty"`
+	State    string     `json:"state,omitempty"`
+	Since    *time.Time `json:"since,omitempty"`
 }
 
 type removalJSON struct {
@@ -122,7 +169,7 @@ type holderJSON struct {
 	AcquiredAt *time.Time `json:"acquired_at,omitempty"`
 }
 
-func newStatusJSON(group, key string, st semaphore.State, waiters []string) statusJSON {
+func newStatusJSON(group, key string, st semaphore.State, waiters []string, pub map[string]nodestate.State) statusJSON {
 	out := statusJSON{
 		Group:     group,
 		Key:       key,
@@ -130,11 +177,19 @@ func newStatusJSON(group, key string, st semaphore.State, waiters []string) stat
 		Max:       st.Max,
 		Holders:   []holderJSON{},
 		Waiters:   append([]string{}, waiters...),
+		Waiting:   []waiterJSON{},
 		Revision:  st.Revision,
 		Exists:    st.Revision != 0,
 	}
 	for _, h := range st.Holders {
 		out.Holders = append(out.Holders, newHolderJSON(h))
+	}
+	for i, id := range waiters {
+		wj := waiterJSON{Position: i + 1, ID: id}
+		if p, ok := pub[id]; ok {
+			wj.Hostname, wj.State, wj.Since = p.Hostname, p.State, &p.Since
+		}
+		out.Waiting = append(out.Waiting, wj)
 	}
 	if rm := st.LastRemoval; rm != nil {
 		out.LastRemoval = &removalJSON{Holder: newHolderJSON(rm.Holder), By: rm.By, Reason: rm.Reason, At: rm.At}
