@@ -3,6 +3,7 @@ package ctl
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -175,7 +176,9 @@ func (f whyFacts) queue(position int) (gate, reason string) {
 		where = fmt.Sprintf("position %d of %d", position, len(f.waiters))
 	}
 	var held []string
-	for _, h := range f.state.Holders {
+	holders := slices.Clone(f.state.Holders)
+	slices.SortStableFunc(holders, func(a, b semaphore.Holder) int { return a.AcquiredAt.Compare(b.AcquiredAt) }) // longest first
+	for _, h := range holders {
 		s := h.ID
 		if !h.AcquiredAt.IsZero() {
 			s += " (for " + f.ago(h.AcquiredAt) + ")"
