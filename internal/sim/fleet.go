@@ -60,6 +60,7 @@ type fleet struct {
 	counter   reqcount.Counter
 	mon       *monitor.Monitor
 	fleetURL  string        // of the FleetLock server of the run, when it has FleetLock nodes
+	journal   *journal      // the daemons' history events, with Options.Timeline in the watch run
 	announced chan struct{} // closed when the update is announced
 	allReady  chan struct{} // closed when every node is idle in its first boot
 	allDone   chan struct{} // closed when every node is done or dead

@@ -87,6 +87,7 @@ func (n *node) runBoot(ctx context.Context, f *fleet, boot int) (time.Time, erro
 		Rebooter: reb,
 		Clock:    f.clk,
 		Logger:   f.logger.With("node", n.id, "boot", boot),
+		History:  f.history(),
 	})
 	if err != nil {
 		return time.Time{}, fmt.Errorf("node %s: %w", n.id, err)

@@ -74,6 +74,10 @@ type Options struct {
 	// its groups.
 	GroupPrefix string
 
+	// Timeline, if set, is the path of an SVG file that the watch run is drawn into (see package
+	// timeline), on the simulated clock.
+	Timeline string
+
 	// JSON prints the report as one JSON object.
 	JSON bool
 	// Quiet hides the live progress.
@@ -115,6 +119,7 @@ func parseArgs(args []string, stderr io.Writer) (Options, error) {
 	fs.Uint64Var(&o.Seed, "seed", 0, "seed of the random draws (0: pick one and print it)")
 	fs.DurationVar(&o.Timeout, "timeout", 0, "give up a fleet run after this long (default 10 × ideal + 30s)")
 	fs.StringVar(&o.GroupPrefix, "group-prefix", o.GroupPrefix, "prefix of the reboot group names")
+	fs.StringVar(&o.Timeline, "timeline", "", "draw the rollout (the watch run) as an SVG Gantt chart into this file: a row per node with its phases, and the slots held against max")
 	fs.BoolVar(&o.JSON, "json", false, "print the report as one JSON object on stdout")
 	fs.BoolVar(&o.Quiet, "quiet", false, "do not show the live progress")
 	logLevel := fs.String("log-level", "", "show the daemons' logs on stderr at this level (debug, info, warn, error)")

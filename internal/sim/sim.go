@@ -124,6 +124,9 @@ func simulate(ctx context.Context, o Options, stderr io.Writer, afterDone func(c
 			return nil, err
 		}
 		f.afterDone = afterDone
+		if o.Timeline != "" && mode == ModeWatch {
+			f.journal = &journal{}
+		}
 		show := func(time.Duration, counts, bool) {}
 		if !o.Quiet {
 			show = newProgressLine(stderr, mode, o.Nodes).show
@@ -134,6 +137,13 @@ func simulate(ctx context.Context, o Options, stderr io.Writer, afterDone func(c
 		}
 		run := runReport(o, out)
 		errs = append(errs, err, run.check())
+		if f.journal != nil {
+			if err := f.drawTimeline(o.Timeline); err != nil {
+				errs = append(errs, err)
+			} else if !o.Quiet {
+				fmt.Fprintf(stderr, "locksmith-sim: drew the %s run into %s\n", mode, o.Timeline)
+			}
+		}
 		if mode == ModeWatch {
 			rep.RunReport = run
 		} else {

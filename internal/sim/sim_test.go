@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -80,6 +82,23 @@ func TestSmallFleetRebootsEveryNodeOnceWithinMax(t *testing.T) {
 	checkRun(t, *rep.Baseline, o)
 	if want := 0.4; rep.IdealSeconds != want || rep.Baseline.IdealSeconds != want {
 		t.Errorf("ideal %g and %g, want %g (2 rounds of 200ms)", rep.IdealSeconds, rep.Baseline.IdealSeconds, want)
+	}
+}
+
+func TestTimelineDrawsEveryNodesReboot(t *testing.T) {
+	o := small(t)
+	o.Baseline = false
+	o.Timeline = filepath.Join(t.TempDir(), "rollout.svg")
+	if _, err := Simulate(testCtx(t), o, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	svg, err := os.ReadFile(o.Timeline)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Each node waits or not, but every one holds a slot and goes down once.
+	if holding, down := strings.Count(string(svg), `class="holding"`), strings.Count(string(svg), `class="down"`); holding != o.Nodes || down != o.Nodes {
+		t.Errorf("timeline with %d holding and %d down bars, want %d each", holding, down, o.Nodes)
 	}
 }
 

@@ -37,8 +37,8 @@ const (
 type Chart struct {
 	// Title is drawn on top, e.g. "group web, 5 nodes".
 	Title string
-	// Cycles are the reboot cycles to draw (history.Cycles), a row per node in order of first
-	// appearance.
+	// Cycles are the reboot cycles to draw (history.Cycles), a row per node in the order the
+	// nodes first took a slot.
 	Cycles []history.Cycle
 	// Max is the group's max, drawn as a line over the slots held; < 0 to leave it out.
 	Max int
@@ -62,14 +62,7 @@ func SVG(w io.Writer, c Chart) error {
 	span := end.Sub(start)
 	x := func(t time.Time) float64 { return labelWidth + float64(t.Sub(start))/float64(span)*plotWidth }
 
-	var rows []string
-	rowOf := map[string]int{}
-	for _, cy := range c.Cycles {
-		if _, ok := rowOf[cy.Node]; !ok {
-			rowOf[cy.Node] = len(rows)
-			rows = append(rows, cmp.Or(cy.Hostname, cy.Node))
-		}
-	}
+	rows, rowOf := rowsOf(c.Cycles)
 	ganttTop := margin + 20
 	ganttHeight := len(rows) * (rowHeight + rowGap)
 	countTop := ganttTop + ganttHeight + margin
@@ -102,6 +95,48 @@ func SVG(w io.Writer, c Chart) error {
 	b.WriteString("</svg>\n")
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// rowsOf returns the row labels, a row per node in the order in which the nodes first took a
+// slot (those that took none last), and the row of each node.
+func rowsOf(cycles []history.Cycle) ([]string, map[string]int) {
+	type row struct {
+		node, label string
+		first       time.Time
+	}
+	var order []row
+	at := map[string]int{}
+	for _, cy := range cycles {
+		i, ok := at[cy.Node]
+		if !ok {
+			i = len(order)
+			at[cy.Node] = i
+			order = append(order, row{node: cy.Node, label: cmp.Or(cy.Hostname, cy.Node)})
+		}
+		if !cy.Taken.IsZero() && (order[i].first.IsZero() || cy.Taken.Before(order[i].first)) {
+			order[i].first = cy.Taken
+		}
+	}
+	slices.SortStableFunc(order, func(a, b row) int {
+		switch {
+		case a.first.IsZero() || b.first.IsZero():
+			return cmp.Compare(btoi(a.first.IsZero()), btoi(b.first.IsZero()))
+		}
+		return a.first.Compare(b.first)
+	})
+	labels := make([]string, len(order))
+	rowOf := make(map[string]int, len(order))
+	for i, r := range order {
+		labels[i], rowOf[r.node] = r.label, i
+	}
+	return labels, rowOf
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // axis draws the time axis at y, with ticks of elapsed time.
