@@ -45,6 +45,8 @@ type node struct {
 	rebootCalled chan struct{}
 	// booted is closed once the node runs with a new boot id.
 	booted chan struct{}
+	// beforeStop, if set, runs when logind is asked to reboot, before the daemon is stopped.
+	beforeStop func(context.Context) error
 
 	mu      sync.Mutex
 	proc    *proc

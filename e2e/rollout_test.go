@@ -164,6 +164,11 @@ func serveReboots(ctx context.Context, obs *observer, pace *pacer, n *node) erro
 		if n.boots() > 1 {
 			return errors.New("logind Reboot called again after the node had rebooted")
 		}
+		if n.beforeStop != nil {
+			if err := n.beforeStop(ctx); err != nil {
+				return err
+			}
+		}
 		if err := n.terminate(ctx); err != nil {
 			return err
 		}

@@ -26,6 +26,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"locksmith.dev/locksmith/history/etcdlog"
 	"locksmith.dev/locksmith/internal/coordinator"
 	"locksmith.dev/locksmith/internal/daemon"
 	"locksmith.dev/locksmith/internal/envflag"
@@ -70,7 +71,9 @@ type Settings struct {
 	// MetricsAddress is where Prometheus metrics are served ("" for nowhere), NotifyURL the
 	// webhook the node's events are posted to ("" for none).
 	MetricsAddress, NotifyURL string
-	LogLevel                  slog.Level
+	// HistorySize is how many events the group's history in etcd keeps.
+	HistorySize int
+	LogLevel    slog.Level
 	// Warnings are about settings that work but should change (deprecated
 	// flags), for the log.
 	Warnings []string
@@ -130,6 +133,7 @@ func (f *flags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.s.StateDir, "state-dir", statefile.DefaultDir, "directory of the file that records, across reboots, that this node holds a slot (strategies reboot and off look in etcd at start only when etcd is configured or this file says so)")
 	fs.StringVar(&f.s.CoordinatorFile, "coordinator-file", coordinator.DefaultPath, "file telling update_engine and operators which coordinator runs and its state")
 	fs.StringVar(&f.s.OSReleaseFile, "os-release-file", DefaultOSReleaseFile, "os-release file whose VERSION the history records before and after each reboot")
+	fs.IntVar(&f.s.HistorySize, "history-size", etcdlog.DefaultLimit, "how many events the group's history in etcd keeps (locksmithctl history); older ones are removed as new ones come")
 	fs.StringVar(&f.s.MetricsAddress, "metrics-address", "", `serve Prometheus metrics at http://ADDRESS/metrics, e.g. "127.0.0.1:9756" (empty: no metrics); use loopback or a firewalled port`)
 	fs.StringVar(&f.s.NotifyURL, "notify-url", "", "http(s) URL that each event of this node is posted to as JSON, with a \"text\" field for Slack- and Mattermost-style webhooks (empty: none); best effort, never delays a reboot")
 	fs.StringVar(&f.logLevel, "log-level", "info", `log level: "debug", "info", "warn" or "error" (old locksmithd's --debug is still accepted, hidden and deprecated, as --log-level=debug)`)
@@ -244,6 +248,9 @@ func (f *flags) settings(p source) (Settings, error) {
 		if v, _ := p.fs.GetString(name); v == "" {
 			return Settings{}, p.invalid(name, errors.New("must not be empty"))
 		}
+	}
+	if s.HistorySize < 1 {
+		return Settings{}, p.invalid("history-size", errors.New("must be 1 or more"))
 	}
 	if err := validateAddress(s.MetricsAddress); err != nil {
 		return Settings{}, p.invalid("metrics-address", err)

@@ -180,6 +180,7 @@ func TestInvalid(t *testing.T) {
 		{"metrics port not a number", nil, map[string]string{"LOCKSMITHD_METRICS_ADDRESS": ":http"}, []string{"$LOCKSMITHD_METRICS_ADDRESS", "not a number"}},
 		{"notify URL not http", []string{"--notify-url=ftp://hooks.example/x"}, nil, []string{`--notify-url="ftp://hooks.example/x"`, "not an http or https URL"}},
 		{"notify URL without host", []string{"--notify-url=https:///x"}, nil, []string{"--notify-url", "has no host"}},
+		{"history size", []string{"--history-size=0"}, nil, []string{`--history-size="0"`, "must be 1 or more"}},
 		{"unknown flag", []string{"--frobnicate"}, nil, []string{"frobnicate"}},
 		{"positional argument", []string{"now"}, nil, []string{`unexpected argument "now"`}},
 	}

@@ -94,7 +94,7 @@ func Main(ctx context.Context, args []string, vars envflag.Environment, stdout, 
 	defer be.close()
 	defer obs.close() // before the client closes: it may still send through it
 	if be.client != nil {
-		obs.useEtcd(be.client, cfg, be.sem.Last)
+		obs.useEtcd(be.client, cfg, s.HistorySize, be.sem.Last)
 	} else {
 		log.Info("no etcd client: the history and the published node state are not kept (locksmithctl history and why show nothing of this node)")
 	}

@@ -88,10 +88,10 @@ func (o *observers) serveMetrics(s config.Settings) error {
 	return nil
 }
 
-// useEtcd keeps the history of group in etcd and publishes the node's state there, through
+// useEtcd keeps the history of group in etcd, size events at most, and publishes the node's state there, through
 // client. group returns the semaphore as last seen, for the metrics.
-func (o *observers) useEtcd(client *clientv3.Client, cfg daemon.Config, group func() (slot.State, bool)) {
-	hist := etcdlog.New(client, cfg.Group, 0)
+func (o *observers) useEtcd(client *clientv3.Client, cfg daemon.Config, size int, group func() (slot.State, bool)) {
+	hist := etcdlog.New(client, cfg.Group, size)
 	hq := sendq.Start(sendq.Config{What: "history event", Log: o.log}, hist.Append)
 	o.onRecord = append(o.onRecord, func(e history.Event) {
 		switch e.Kind {
