@@ -9,9 +9,10 @@ import (
 // DefaultGroup is the name of the default reboot group.
 const DefaultGroup = slot.DefaultGroup
 
-// KeyPrefix starts every key of every group: the semaphores, their queues and release
-// requests. An etcd role that grants read and write on this prefix is all that a node, a
-// FleetLock server or an operator needs (see the README's etcd roles).
+// KeyPrefix starts every key of every group: the semaphores, their queues and release requests,
+// the history and the nodes' published states. An etcd role that grants read and write on this
+// prefix is all that a node, a FleetLock server or an operator needs (see the README's etcd
+// roles).
 const KeyPrefix = "coreos.com/updateengine/rebootlock/"
 
 const keyRoot = KeyPrefix

@@ -108,7 +108,7 @@ func Main(ctx context.Context, args []string, vars envflag.Environment, stdout, 
 		History:     obs,
 	}
 	if be.lock != nil {
-		deps.Lock = countingLock{be.lock, obs.backendError}
+		deps.Lock = countingLock(be.lock, obs.backendError)
 	}
 	if s.Strategy != strategy.Off {
 		deps.Updates = updateSource(s, b, log)
@@ -213,7 +213,7 @@ func newLock(ctx context.Context, s config.Settings, machineID string, log *slog
 		return backend{}, err
 	}
 	sem := semaphore.New(client, s.Group, opts...)
-	return backend{lock: etcdLock{Semaphore: sem, cfg: s.Etcd}, client: client, sem: sem, close: func() {
+	return backend{lock: etcdLock(sem, s.Etcd), client: client, sem: sem, close: func() {
 		_ = sem.Close()
 		_ = client.Close()
 	}}, nil

@@ -282,7 +282,7 @@ func TestEtcdErrorsSayWhatToDo(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	l := etcdLock{Semaphore: semaphore.New(c, ""), cfg: cfg}
+	l := etcdLock(semaphore.New(c, ""), cfg)
 	ctx, cancel := context.WithTimeout(t.Context(), 300*time.Millisecond)
 	defer cancel()
 	_, err = l.Get(ctx)
@@ -294,7 +294,7 @@ func TestEtcdErrorsSayWhatToDo(t *testing.T) {
 	if _, err := srv.ClientT(t).Put(t.Context(), semaphore.Key(""), "{"); err != nil {
 		t.Fatal(err)
 	}
-	l = etcdLock{Semaphore: semaphore.New(srv.ClientT(t), ""), cfg: etcdclient.Config{Endpoints: srv.Endpoints()}}
+	l = etcdLock(semaphore.New(srv.ClientT(t), ""), etcdclient.Config{Endpoints: srv.Endpoints()})
 	if _, err := l.Get(t.Context()); !errors.Is(err, semaphore.ErrCorrupt) || !strings.Contains(err.Error(), "locksmithctl repair") {
 		t.Fatalf("Get of a corrupt value: %v", err)
 	}
