@@ -72,13 +72,9 @@ func TestRolloutWithLeastPrivilege(t *testing.T) {
 		if err := n.startIdle(ctx); err != nil {
 			t.Fatal(err)
 		}
-		ts.Go(n.name+" reboots", func(ctx context.Context) error { return serveReboots(ctx, obs, pace, n) })
 	}
-	for _, n := range fleetNodes {
-		if err := n.ue.SetStatusAndEmit(needReboot); err != nil {
-			t.Fatal(err)
-		}
-	}
+	serveAll(ts, obs, pace, fleetNodes)
+	announce(t, fleetNodes)
 	finishRollout(t, ts, obs, fleetNodes)
 	res := obs.mon.Result()
 	if r := res.Groups[0]; r.MaxConcurrent > max || len(res.Exceeded) > 0 || len(res.Problems) > 0 {

@@ -145,14 +145,8 @@ func runFault(t *testing.T, bin string, f fault) {
 	if !f.outage {
 		pace.openAll()
 	}
-	for _, n := range nodes {
-		ts.Go(n.name+" reboots", func(ctx context.Context) error { return serveReboots(ctx, obs, pace, n) })
-	}
-	for _, n := range nodes {
-		if err := n.ue.SetStatusAndEmit(needReboot); err != nil {
-			t.Fatalf("%s: %v", n.name, err)
-		}
-	}
+	serveAll(ts, obs, pace, nodes)
+	announce(t, nodes)
 	if _, err := obs.until(ts.ctx, "both slots are taken and 4 nodes wait", func(r monitor.GroupResult) bool {
 		return len(r.Holders) == slots && len(r.Waiting) == faultNodes-slots
 	}); err != nil {

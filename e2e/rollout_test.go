@@ -86,20 +86,14 @@ func TestRolloutUnderFaults(t *testing.T) {
 	_, logf := stopwatch(t)
 	ts := newTasks(ctx, t)
 	pace := newPacer()
-	for _, n := range nodes {
-		ts.Go(n.name+" reboots", func(ctx context.Context) error { return serveReboots(ctx, obs, pace, n) })
-	}
+	serveAll(ts, obs, pace, nodes)
 	ts.Go("crash of "+nodes[sameBoot].name, func(ctx context.Context) error {
 		return crashHolder(ctx, obs, nodes[sameBoot], false, logf)
 	})
 	ts.Go("crash of "+nodes[newBoot].name, func(ctx context.Context) error {
 		return crashHolder(ctx, obs, nodes[newBoot], true, logf)
 	})
-	for _, n := range nodes {
-		if err := n.ue.SetStatusAndEmit(needReboot); err != nil {
-			t.Fatalf("%s: %v", n.name, err)
-		}
-	}
+	announce(t, nodes)
 	logf("all %d nodes need a reboot", fleet)
 
 	if err := etcdFaults(ts.ctx, cluster, obs, pace, logf); err != nil {
@@ -119,6 +113,23 @@ func stopwatch(t *testing.T) (time.Time, func(format string, args ...any)) {
 	began := time.Now()
 	return began, func(format string, args ...any) {
 		t.Logf("%6.1fs: %s", time.Since(began).Seconds(), fmt.Sprintf(format, args...))
+	}
+}
+
+// serveAll serves the reboots of every node (serveReboots) as tasks of ts.
+func serveAll(ts *tasks, obs *observer, pace *pacer, nodes []*node) {
+	for _, n := range nodes {
+		ts.Go(n.name+" reboots", func(ctx context.Context) error { return serveReboots(ctx, obs, pace, n) })
+	}
+}
+
+// announce has every node's update_engine say that a reboot is needed.
+func announce(t *testing.T, nodes []*node) {
+	t.Helper()
+	for _, n := range nodes {
+		if err := n.ue.SetStatusAndEmit(needReboot); err != nil {
+			t.Fatalf("%s: %v", n.name, err)
+		}
 	}
 }
 

@@ -58,13 +58,9 @@ func TestVisibilityOfARollout(t *testing.T) {
 		if err := n.startIdle(ctx); err != nil {
 			t.Fatal(err)
 		}
-		ts.Go(n.name+" reboots", func(ctx context.Context) error { return serveReboots(ctx, obs, pace, n) })
 	}
-	for _, n := range fleetNodes {
-		if err := n.ue.SetStatusAndEmit(needReboot); err != nil {
-			t.Fatal(err)
-		}
-	}
+	serveAll(ts, obs, pace, fleetNodes)
+	announce(t, fleetNodes)
 	for _, n := range fleetNodes {
 		select {
 		case <-n.booted:

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"slices"
-	"sync"
 	"testing"
 	"time"
 
@@ -14,31 +13,18 @@ import (
 )
 
 // events is a daemon.History that keeps what it is given.
-type events struct {
-	mu  sync.Mutex
-	all []history.Event
-}
-
-func (h *events) Record(e history.Event) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	h.all = append(h.all, e)
-}
+type events struct{ history.Memory }
 
 func (h *events) kinds() []history.Kind {
-	h.mu.Lock()
-	defer h.mu.Unlock()
 	var k []history.Kind
-	for _, e := range h.all {
+	for _, e := range h.Events() {
 		k = append(k, e.Kind)
 	}
 	return k
 }
 
 func (h *events) find(k history.Kind) history.Event {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	for _, e := range h.all {
+	for _, e := range h.Events() {
 		if e.Kind == k {
 			return e
 		}

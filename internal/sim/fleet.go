@@ -12,6 +12,7 @@ import (
 
 	clientv3 "go.etcd.io/etcd/client/v3"
 
+	"locksmith.dev/locksmith/history"
 	"locksmith.dev/locksmith/internal/daemon"
 	"locksmith.dev/locksmith/internal/sim/monitor"
 	"locksmith.dev/locksmith/internal/testkit/reqcount"
@@ -59,11 +60,11 @@ type fleet struct {
 	logger    *slog.Logger
 	counter   reqcount.Counter
 	mon       *monitor.Monitor
-	fleetURL  string        // of the FleetLock server of the run, when it has FleetLock nodes
-	journal   *journal      // the daemons' history events, with Options.Timeline in the watch run
-	announced chan struct{} // closed when the update is announced
-	allReady  chan struct{} // closed when every node is idle in its first boot
-	allDone   chan struct{} // closed when every node is done or dead
+	fleetURL  string          // of the FleetLock server of the run, when it has FleetLock nodes
+	journal   *history.Memory // the daemons' history events, with Options.Timeline in the watch run
+	announced chan struct{}   // closed when the update is announced
+	allReady  chan struct{}   // closed when every node is idle in its first boot
+	allDone   chan struct{}   // closed when every node is done or dead
 	// afterDone, set by tests, runs once all nodes are done, before the
 	// monitor's final read.
 	afterDone func(ctx context.Context, admin *clientv3.Client, groups []string) error

@@ -17,6 +17,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"locksmith.dev/locksmith/history"
 	"locksmith.dev/locksmith/internal/etcdclient"
 	"locksmith.dev/locksmith/internal/testkit/embedetcd"
 )
@@ -125,7 +126,7 @@ func simulate(ctx context.Context, o Options, stderr io.Writer, afterDone func(c
 		}
 		f.afterDone = afterDone
 		if o.Timeline != "" && mode == ModeWatch {
-			f.journal = &journal{}
+			f.journal = &history.Memory{}
 		}
 		show := func(time.Duration, counts, bool) {}
 		if !o.Quiet {

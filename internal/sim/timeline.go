@@ -5,25 +5,11 @@ import (
 	"fmt"
 	"os"
 	"slices"
-	"sync"
 
 	"locksmith.dev/locksmith/history"
 	"locksmith.dev/locksmith/internal/daemon"
 	"locksmith.dev/locksmith/internal/timeline"
 )
-
-// journal keeps the history events of a run's daemons in memory, for the timeline.
-type journal struct {
-	mu     sync.Mutex
-	events []history.Event
-}
-
-// Record is daemon.History.
-func (j *journal) Record(e history.Event) {
-	j.mu.Lock()
-	defer j.mu.Unlock()
-	j.events = append(j.events, e)
-}
 
 // history returns the daemons' History: the journal, or none without one.
 func (f *fleet) history() daemon.History {
@@ -35,9 +21,7 @@ func (f *fleet) history() daemon.History {
 
 // drawTimeline writes the run's journal as an SVG chart to path.
 func (f *fleet) drawTimeline(path string) error {
-	f.journal.mu.Lock()
-	events := slices.Clone(f.journal.events)
-	f.journal.mu.Unlock()
+	events := f.journal.Events()
 	slices.SortStableFunc(events, func(a, b history.Event) int { return a.Time.Compare(b.Time) })
 	if len(events) == 0 {
 		return fmt.Errorf("--timeline: the run recorded no events")
