@@ -149,9 +149,14 @@ func (o *observers) close() {
 }
 
 // publisher returns an OnEvent that publishes the node's state whenever what it shows changes.
+// A daemon that stops for the reboot it requested leaves "rebooting" in place, as it does in
+// coordinator.conf: that is what the node does until it is back.
 func publisher(cfg daemon.Config, put func(nodestate.State)) func(daemon.Event) {
 	var last nodestate.State
 	return func(e daemon.Event) {
+		if e.State == daemon.StateStopped && last.State == string(daemon.StateRebooting) {
+			return
+		}
 		st := nodestate.State{
 			Node: cfg.MachineID, Hostname: cfg.Hostname, Group: cfg.Group,
 			State: string(e.State), Status: e.Status, Since: e.Since,

@@ -67,12 +67,7 @@ func TestMainRecordsPublishesPostsAndExports(t *testing.T) {
 	logs := &testlog.Lines{}
 	done := make(chan error, 1)
 	go func() { done <- Main(mctx, nil, envflag.Map(vars), io.Discard, logs) }()
-	defer func() {
-		stop()
-		if err := <-done; err != nil {
-			t.Errorf("Main = %v", err)
-		}
-	}()
+	defer stop()
 
 	kinds := []history.Kind{history.RebootNeeded, history.WaitingForSlot, history.SlotTaken, history.RebootRequested}
 	got := followUntil(t, ctx, etcdlog.New(client, "web", 0), history.RebootRequested)
@@ -122,6 +117,15 @@ func TestMainRecordsPublishesPostsAndExports(t *testing.T) {
 		if !strings.Contains(metrics, want+"\n") {
 			t.Errorf("metrics lack %q:\n%s", want, metrics)
 		}
+	}
+
+	// Stopped for its reboot, the node still says it reboots.
+	stop()
+	if err := <-done; err != nil {
+		t.Errorf("Main = %v", err)
+	}
+	if st, ok, err := nodestate.Get(ctx, client, "web", "m1"); err != nil || !ok || st.State != "rebooting" {
+		t.Errorf("published state after the stop: %+v, %v, %v; want rebooting", st, ok, err)
 	}
 }
 
