@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"locksmith.dev/locksmith/history"
 	"locksmith.dev/locksmith/internal/daemon"
 	"locksmith.dev/locksmith/internal/testkit/testlog"
 	"locksmith.dev/locksmith/semaphore"
@@ -16,6 +17,8 @@ import (
 
 func TestLockTTLRemovesStaleHolder(t *testing.T) {
 	n := newNode(t)
+	hist := &events{}
+	n.deps.History = hist
 	n.cfg.LockTTL = time.Hour
 	n.take(semaphore.Holder{ID: "dead", Hostname: "gone", BootID: "b-dead"})
 	n.upd.set(true, nil)
@@ -30,6 +33,12 @@ func TestLockTTLRemovesStaleHolder(t *testing.T) {
 	}
 	n.holds("m1", "boot-1")
 	n.logged("level=WARN", "removed a stale reboot slot holder", "holder.id=dead", "holder.hostname=gone", "holder.boot_id=b-dead", "age=1h0m0s")
+	if e := hist.find(history.StaleRemoved); e.Holder != "dead" || e.By != "m1" || !strings.Contains(e.Reason, "lock TTL") {
+		t.Errorf("stale-removed event %+v, want dead removed by m1", e)
+	}
+	if e := hist.find(history.SlotTaken); e.WaitSeconds != (time.Hour + time.Nanosecond).Seconds() {
+		t.Errorf("slot-taken after waiting %gs, want an hour", e.WaitSeconds)
+	}
 }
 
 func TestLockTTLLeavesFreshHolder(t *testing.T) {
