@@ -148,7 +148,8 @@ func (o *observers) close() {
 	}
 }
 
-// publisher returns an OnEvent that publishes the node's state whenever what it shows changes.
+// publisher returns an OnEvent that publishes the node's state whenever what it shows changes:
+// its state, whether a reboot is needed, the next window, the failing checks.
 // A daemon that stops for the reboot it requested leaves "rebooting" in place, as it does in
 // coordinator.conf: that is what the node does until it is back.
 func publisher(cfg daemon.Config, put func(nodestate.State)) func(daemon.Event) {
@@ -173,11 +174,12 @@ func publisher(cfg daemon.Config, put func(nodestate.State)) func(daemon.Event) 
 	}
 }
 
-// same reports whether a and b show the same.
+// same reports whether a and b show the same: the status text alone (a retry's new error, the
+// reboot's request time) is not worth a write.
 func same(a, b nodestate.State) bool {
 	if (a.Check == nil) != (b.Check == nil) || a.Check != nil && *a.Check != *b.Check {
 		return false
 	}
-	a.Check, b.Check = nil, nil
+	a.Check, b.Check, a.Status, b.Status = nil, nil, "", ""
 	return a == b
 }
