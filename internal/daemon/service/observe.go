@@ -151,12 +151,12 @@ func (o *observers) close() {
 // publisher returns an OnEvent that publishes the node's state whenever what it shows changes:
 // its state, whether a reboot is needed, the next window, the failing checks.
 // A daemon that stops for the reboot it requested leaves "rebooting" in place, as it does in
-// coordinator.conf: that is what the node does until it is back.
+// coordinator.conf: that is what the node does until it is back. "starting" is not published.
 func publisher(cfg daemon.Config, put func(nodestate.State)) func(daemon.Event) {
 	var last nodestate.State
 	return func(e daemon.Event) {
-		if e.State == daemon.StateStopped && last.State == string(daemon.StateRebooting) {
-			return
+		if e.State == daemon.StateStarting || e.State == daemon.StateStopped && last.State == string(daemon.StateRebooting) {
+			return // starting lasts a moment: the next state is worth the write
 		}
 		st := nodestate.State{
 			Node: cfg.MachineID, Hostname: cfg.Hostname, Group: cfg.Group,
