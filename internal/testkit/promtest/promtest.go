@@ -4,12 +4,10 @@ package promtest
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
 	"net/http"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -18,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"locksmith.dev/locksmith/internal/promapi"
 	"locksmith.dev/locksmith/internal/testkit/testlog"
 )
 
@@ -112,52 +111,11 @@ func (s *Server) waitReady(ctx context.Context, exited <-chan error) error {
 }
 
 // Sample is one series of an instant vector.
-type Sample struct {
-	Labels map[string]string
-	Value  float64
-}
+type Sample = promapi.Sample
 
-// Query evaluates expr now (GET /api/v1/query) and returns its instant vector.
+// Query evaluates expr now through the HTTP API (see promapi.Client.Query).
 func (s *Server) Query(ctx context.Context, expr string) ([]Sample, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.URL+"/api/v1/query?query="+url.QueryEscape(expr), nil)
-	if err != nil {
-		return nil, err
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
-	var body struct {
-		Status string `json:"status"`
-		Error  string `json:"error"`
-		Data   struct {
-			ResultType string `json:"resultType"`
-			Result     []struct {
-				Metric map[string]string `json:"metric"`
-				Value  [2]any            `json:"value"`
-			} `json:"result"`
-		} `json:"data"`
-	}
-	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
-		return nil, fmt.Errorf("query %q: %s: %w", expr, resp.Status, err)
-	}
-	if body.Status != "success" {
-		return nil, fmt.Errorf("query %q: %s", expr, body.Error)
-	}
-	if body.Data.ResultType != "vector" {
-		return nil, fmt.Errorf("query %q: a %s, not a vector", expr, body.Data.ResultType)
-	}
-	out := make([]Sample, 0, len(body.Data.Result))
-	for _, r := range body.Data.Result {
-		str, _ := r.Value[1].(string)
-		v, err := strconv.ParseFloat(str, 64)
-		if err != nil {
-			return nil, fmt.Errorf("query %q: value %v: %w", expr, r.Value[1], err)
-		}
-		out = append(out, Sample{Labels: r.Metric, Value: v})
-	}
-	return out, nil
+	return promapi.Client{URL: s.URL}.Query(ctx, expr)
 }
 
 // WaitFor evaluates expr every 200 ms until ok accepts its result or ctx ends, and returns the
