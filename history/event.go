@@ -16,6 +16,7 @@ type Kind string
 const (
 	RebootNeeded     Kind = "reboot-needed"      // Reason: why
 	WaitingForWindow Kind = "waiting-for-window" // Opens: the next opening
+	Blocked          Kind = "blocked"            // Reason: what holds the reboot back
 	WaitingForSlot   Kind = "waiting-for-slot"   // the node joins the queue
 	SlotTaken        Kind = "slot-taken"         // Position, WaitSeconds
 	PreReboot        Kind = "pre-reboot"         // Command, Error ("" when it passed)
@@ -71,6 +72,8 @@ func (e Event) Text() string {
 		return who + " needs a reboot" + suffix(": ", e.Reason)
 	case WaitingForWindow:
 		return who + " waits for its reboot window, which opens " + e.Opens.Format("Mon 2006-01-02 15:04 MST")
+	case Blocked:
+		return who + " is blocked: " + e.Reason
 	case WaitingForSlot:
 		return who + " waits for a reboot slot"
 	case SlotTaken:

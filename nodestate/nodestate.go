@@ -37,6 +37,8 @@ type State struct {
 	WindowOpens time.Time `json:"window_opens,omitzero"`
 	// TimeZone is the zone of the reboot windows, e.g. "Europe/Berlin".
 	TimeZone string `json:"time_zone,omitempty"`
+	// BlockedBy is, while a reboot blocker holds the reboot back, why (e.g. the firing alerts).
+	BlockedBy string `json:"blocked_by,omitempty"`
 	// Check is the state of the post-reboot checks while they fail; nil otherwise.
 	Check *Check `json:"check,omitempty"`
 }

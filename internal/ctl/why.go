@@ -104,6 +104,7 @@ const (
 	gateChecks    = "checks-failing"
 	gateIdle      = "no-reboot-needed"
 	gateWindow    = "window-closed"
+	gateBlocked   = "blocked"
 	gatePaused    = "paused"
 	gateQueue     = "waiting"
 	gateUnknown   = "unknown"
@@ -151,6 +152,8 @@ func (f whyFacts) explain() (gate, reason string) {
 			return gateIdle, "strategy off: this node never reboots"
 		}
 		return gateIdle, "no reboot needed"
+	case p.State == "blocked":
+		return gateBlocked, fmt.Sprintf("blocked for %s: %s", f.ago(p.Since), p.BlockedBy)
 	case p.State == "waiting-for-window":
 		loc := time.Local
 		if l, err := time.LoadLocation(p.TimeZone); err == nil && p.TimeZone != "" {

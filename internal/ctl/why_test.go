@@ -39,6 +39,10 @@ func TestWhyNamesTheGateInForce(t *testing.T) {
 		WindowOpens: time.Date(2026, 3, 7, 1, 0, 0, 0, time.UTC), TimeZone: "Europe/Berlin"})
 	expectOutput(t, "window", why(), thisID+": window closed: opens Sat 02:00 Europe/Berlin (in 67h54m0s)\n")
 
+	publish(t, client, nodestate.State{State: "blocked", Since: h.clock().Add(-5 * time.Minute), RebootNeeded: true,
+		BlockedBy: "Prometheus alerts active: NodeDiskFull"})
+	expectOutput(t, "blocked", why(), thisID+": blocked for 5m0s: Prometheus alerts active: NodeDiskFull\n")
+
 	// A real waiter in the queue, behind two holders.
 	h.run("set-max", "2").ok(t)
 	h.run("lock", otherID).ok(t)

@@ -24,6 +24,9 @@ var (
 	// operator's locksmithctl unlock, or by a peer's --lock-ttl) before
 	// the reboot was requested.
 	ErrSlotLost = errors.New("reboot slot lost")
+	// ErrBlocked: a Blocker held the reboot back while the slot was held; the slot is given
+	// back and the machine waits until nothing blocks.
+	ErrBlocked = errors.New("reboot blocked")
 )
 
 // attempt makes one attempt to reboot: wait until a reboot is needed and
@@ -46,7 +49,7 @@ func (m *Machine) attempt(ctx context.Context) error {
 	m.rebootNeeded = true
 	for {
 		if !resumed {
-			if err := m.waitWindow(ctx); err != nil {
+			if err := m.waitGates(ctx); err != nil {
 				return err
 			}
 			if err := m.takeSlot(ctx, reason); err != nil {
@@ -63,6 +66,10 @@ func (m *Machine) attempt(ctx context.Context) error {
 		}
 		m.callOffWarning(ctx)
 		if errors.Is(err, ErrSlotLost) {
+			continue
+		}
+		if errors.Is(err, ErrBlocked) {
+			m.releaseUnused(ctx, err.Error())
 			continue
 		}
 		m.releaseUnused(ctx, err.Error())
@@ -127,6 +134,10 @@ func (m *Machine) prepare(ctx context.Context) error {
 	}
 	if err := m.stillWanted(ctx, "right before rebooting"); err != nil {
 		return err
+	}
+	if reason := m.blocked(ctx); reason != "" {
+		m.log.Warn("a reboot blocker holds the reboot back; giving the slot back and waiting", "reason", reason)
+		return fmt.Errorf("%w right before the reboot: %s", ErrBlocked, reason)
 	}
 	return m.stillHolding(ctx)
 }

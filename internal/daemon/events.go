@@ -25,6 +25,9 @@ const (
 	// StateWaitingWindow: a reboot is needed; waiting for the window to
 	// open, holding no slot.
 	StateWaitingWindow State = "waiting-for-window"
+	// StateBlocked: a Blocker holds the reboot back (a firing alert, a command); checked again
+	// every BlockerInterval, holding no slot.
+	StateBlocked State = "blocked"
 	// StateWaitingSlot: waiting for a slot of the semaphore.
 	StateWaitingSlot State = "waiting-for-slot"
 	// StateSlotTaken: a slot is held for a reboot that is being prepared.
@@ -83,6 +86,8 @@ type Event struct {
 	RebootNeeded bool
 	// WindowOpens is, while the machine waits for the reboot window, its next opening.
 	WindowOpens time.Time
+	// BlockedBy is, while a Blocker holds the reboot back, why.
+	BlockedBy string
 	// Check tells, while the post-reboot checks fail, how; nil otherwise.
 	Check *CheckFailure
 }

@@ -26,6 +26,17 @@ type Lock interface {
 	WaitChange(ctx context.Context, rev int64) (slot.State, error)
 }
 
+// Blocker can hold the reboot back from outside locksmith (package blocker: Prometheus alerts,
+// a PromQL expression, a command). The machine asks every Blocker before it takes a slot and
+// again right before the reboot.
+type Blocker interface {
+	// Name names the kind of blocker in logs ("alerts", "query", "command").
+	Name() string
+	// Blocked returns why the reboot must wait, "" if it may go, and the error that kept the
+	// blocker from telling, if any (logged; with a reason, the reboot waits).
+	Blocked(ctx context.Context) (reason string, err error)
+}
+
 // UpdateSource says whether the host needs a reboot (update_engine, sentinel
 // files, or a stand-in).
 type UpdateSource interface {

@@ -18,11 +18,13 @@ import (
 
 // Defaults used for zero durations in [Config].
 const (
-	DefaultRebootTimeout = 10 * time.Minute
-	DefaultProbeTimeout  = 10 * time.Second
-	DefaultRetryInitial  = 10 * time.Second
-	DefaultRetryMax      = 10 * time.Minute
-	DefaultCheckRetryMax = time.Minute
+	DefaultRebootTimeout   = 10 * time.Minute
+	DefaultProbeTimeout    = 10 * time.Second
+	DefaultRetryInitial    = 10 * time.Second
+	DefaultRetryMax        = 10 * time.Minute
+	DefaultCheckRetryMax   = time.Minute
+	DefaultBlockerTimeout  = 30 * time.Second
+	DefaultBlockerInterval = time.Minute
 )
 
 // Config is what a [Machine] needs to know. Zero durations marked so select
@@ -75,6 +77,10 @@ type Config struct {
 	RetryInitial, RetryMax time.Duration
 	// WatchdogInterval is how often WATCHDOG=1 is sent; 0 sends none.
 	WatchdogInterval time.Duration
+	// BlockerTimeout bounds each ask of a Blocker (a blocker that does not answer in time
+	// blocks); BlockerInterval is how often a blocked machine asks again. 0 selects
+	// DefaultBlockerTimeout and DefaultBlockerInterval.
+	BlockerTimeout, BlockerInterval time.Duration
 
 	// OnEvent, if set, is called with every [Event], synchronously from
 	// Run's goroutine: it must return quickly and must not call the
@@ -112,6 +118,8 @@ type Deps struct {
 	Coordinator Coordinator
 	// History receives the machine's events; nil for none.
 	History History
+	// Blockers can hold the reboot back; none by default.
+	Blockers []Blocker
 }
 
 // ErrInvalidConfig is wrapped by the errors of [New] and [Config.Validate].
@@ -167,6 +175,7 @@ type Machine struct {
 	since           time.Time // when state was entered
 	rebootNeeded    bool
 	windowOpens     time.Time     // see Event.WindowOpens
+	blockedBy       string        // see Event.BlockedBy
 	check           *CheckFailure // see Event.Check
 	slot            slotKind
 	holder          slot.Holder
@@ -191,6 +200,8 @@ func New(cfg Config, deps Deps) (*Machine, error) {
 	cfg.ProbeTimeout = cmp.Or(cfg.ProbeTimeout, DefaultProbeTimeout)
 	cfg.RetryInitial = cmp.Or(cfg.RetryInitial, DefaultRetryInitial)
 	cfg.RetryMax = max(cmp.Or(cfg.RetryMax, DefaultRetryMax), cfg.RetryInitial)
+	cfg.BlockerTimeout = cmp.Or(cfg.BlockerTimeout, DefaultBlockerTimeout)
+	cfg.BlockerInterval = cmp.Or(cfg.BlockerInterval, DefaultBlockerInterval)
 	if deps.Runner == nil {
 		deps.Runner = ShellRunner{}
 	}
@@ -223,6 +234,7 @@ func (c Config) Validate() error {
 		{"LockTTL", c.LockTTL}, {"RebootTimeout", c.RebootTimeout},
 		{"ProbeTimeout", c.ProbeTimeout}, {"RetryInitial", c.RetryInitial},
 		{"RetryMax", c.RetryMax}, {"WatchdogInterval", c.WatchdogInterval},
+		{"BlockerTimeout", c.BlockerTimeout}, {"BlockerInterval", c.BlockerInterval},
 	} {
 		if d.v < 0 {
 			return &FieldError{d.field, "must not be negative"}

@@ -52,7 +52,7 @@ func (m *Machine) emit() {
 		return
 	}
 	e := Event{Time: m.clock.Now(), State: m.state, Status: m.status, Holding: m.slot != slotNone, Since: m.since,
-		RebootNeeded: m.rebootNeeded, WindowOpens: m.windowOpens, Check: m.check}
+		RebootNeeded: m.rebootNeeded, WindowOpens: m.windowOpens, BlockedBy: m.blockedBy, Check: m.check}
 	if e.Holding {
 		e.Holder = m.holder
 	}

@@ -18,7 +18,7 @@ import (
 // States are the values of the locksmith_state gauge's label, one series each.
 var States = []daemon.State{
 	daemon.StateStarting, daemon.StateCheckingHealth, daemon.StateHealthFailed, daemon.StateIdle,
-	daemon.StateWaitingWindow, daemon.StateWaitingSlot, daemon.StateSlotTaken, daemon.StatePreReboot,
+	daemon.StateWaitingWindow, daemon.StateBlocked, daemon.StateWaitingSlot, daemon.StateSlotTaken, daemon.StatePreReboot,
 	daemon.StateLoginDelay, daemon.StateRebooting, daemon.StateRetrying, daemon.StateOff, daemon.StateStopped,
 }
 

@@ -73,7 +73,9 @@ type Settings struct {
 	MetricsAddress, NotifyURL string
 	// HistorySize is how many events the group's history in etcd keeps.
 	HistorySize int
-	LogLevel    slog.Level
+	// Blockers can hold the reboot back.
+	Blockers Blockers
+	LogLevel slog.Level
 	// Warnings are about settings that work but should change (deprecated
 	// flags), for the log.
 	Warnings []string
@@ -89,6 +91,8 @@ var flagOf = map[string]string{
 	"RebootTimeout":     "reboot-timeout",
 	"RetryInitial":      "retry-initial",
 	"RetryMax":          "retry-max",
+	"BlockerTimeout":    "blocker-timeout",
+	"BlockerInterval":   "blocker-interval",
 }
 
 // env maps the flags to variables.
@@ -106,6 +110,7 @@ type flags struct {
 	s                                                      Settings
 	logLevel                                               string
 	debug                                                  bool
+	blockers                                               blockerFlags
 }
 
 func (f *flags) register(fs *pflag.FlagSet) {
@@ -127,6 +132,9 @@ func (f *flags) register(fs *pflag.FlagSet) {
 	fs.DurationVar(&f.s.RebootTimeout, "reboot-timeout", 10*time.Minute, "if the host is still up this long after the reboot was requested, release the slot and report the failure")
 	fs.DurationVar(&f.s.RetryInitial, "retry-initial", daemon.DefaultRetryInitial, "first wait after a failed attempt (pre-reboot command or reboot failed; with strategy off, etcd unreachable at start); it doubles on each failure. With etcd-lock, the steps on etcd are retried after 100ms doubling to 2s")
 	fs.DurationVar(&f.s.RetryMax, "retry-max", daemon.DefaultRetryMax, "longest wait between failed attempts")
+	f.blockers.register(fs)
+	fs.DurationVar(&f.s.BlockerTimeout, "blocker-timeout", daemon.DefaultBlockerTimeout, "time limit of each ask of a blocker (an alert query, a PromQL query, a blocker command); one that does not answer in time blocks")
+	fs.DurationVar(&f.s.BlockerInterval, "blocker-interval", daemon.DefaultBlockerInterval, "how often a blocked node asks its blockers again")
 	fs.StringVar(&f.s.DBusAddress, "dbus-address", DefaultDBusAddress, "address of the D-Bus system bus (update_engine and logind)")
 	fs.StringVar(&f.s.MachineIDFile, "machine-id-file", hostid.DefaultMachineIDPath, "file holding the machine id, the holder id in the semaphore")
 	fs.StringVar(&f.s.BootIDFile, "boot-id-file", hostid.DefaultBootIDPath, "file holding the current boot id")
@@ -223,7 +231,7 @@ func (f *flags) settings(p source) (Settings, error) {
 		return Settings{}, fmt.Errorf("%w: %w", ErrInvalid, err)
 	}
 	// The machine reads 0 as its default; on the command line, 0 would be a mistake.
-	for _, name := range []string{"reboot-timeout", "retry-initial", "retry-max"} {
+	for _, name := range []string{"reboot-timeout", "retry-initial", "retry-max", "blocker-timeout", "blocker-interval"} {
 		if d, _ := p.fs.GetDuration(name); d == 0 {
 			return Settings{}, p.invalid(name, errors.New("must be positive"))
 		}
@@ -248,6 +256,9 @@ func (f *flags) settings(p source) (Settings, error) {
 		if v, _ := p.fs.GetString(name); v == "" {
 			return Settings{}, p.invalid(name, errors.New("must not be empty"))
 		}
+	}
+	if s.Blockers, err = f.blockers.blockers(p); err != nil {
+		return Settings{}, err
 	}
 	if s.HistorySize < 1 {
 		return Settings{}, p.invalid("history-size", errors.New("must be 1 or more"))

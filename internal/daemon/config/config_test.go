@@ -180,6 +180,13 @@ func TestInvalid(t *testing.T) {
 		{"metrics port not a number", nil, map[string]string{"LOCKSMITHD_METRICS_ADDRESS": ":http"}, []string{"$LOCKSMITHD_METRICS_ADDRESS", "not a number"}},
 		{"notify URL not http", []string{"--notify-url=ftp://hooks.example/x"}, nil, []string{`--notify-url="ftp://hooks.example/x"`, "not an http or https URL"}},
 		{"notify URL without host", []string{"--notify-url=https:///x"}, nil, []string{"--notify-url", "has no host"}},
+		{"bad alert filter", []string{"--block-on-alerts=http://prom:9090", "--alert-filter=Kube(.*"}, nil,
+			[]string{`--alert-filter="Kube(.*"`, "missing closing )"}},
+		{"alerts URL not http", []string{"--block-on-alerts=prom:9090"}, nil, []string{`--block-on-alerts="prom:9090"`, "not an http or https URL"}},
+		{"query without Prometheus", []string{"--block-on-query=up == 0"}, nil, []string{"--block-on-query", "needs --prometheus-url"}},
+		{"match-only without filter", []string{"--alert-filter-match-only"}, nil, []string{"--alert-filter-match-only", "needs --alert-filter"}},
+		{"bad alert labels", []string{"--alert-labels=severity"}, nil, []string{"alert-labels"}},
+		{"zero blocker timeout", []string{"--blocker-timeout=0"}, nil, []string{`--blocker-timeout="0s"`, "must be positive"}},
 		{"history size", []string{"--history-size=0"}, nil, []string{`--history-size="0"`, "must be 1 or more"}},
 		{"unknown flag", []string{"--frobnicate"}, nil, []string{"frobnicate"}},
 		{"positional argument", []string{"now"}, nil, []string{`unexpected argument "now"`}},
@@ -242,5 +249,28 @@ func TestUnknownVariable(t *testing.T) {
 	}
 	if len(s.Warnings) != 1 || s.Warnings[0] != "$LOCKSMITHD_LOCK_TL names no option (did you mean $LOCKSMITHD_LOCK_TTL?); it is ignored" {
 		t.Fatalf("warnings %q", s.Warnings)
+	}
+}
+
+func TestBlockers(t *testing.T) {
+	s, err := parse(t, []string{"--block-on-alerts=http://prom:9090", "--alert-filter=^Watchdog$", "--alert-firing-only",
+		"--alert-labels=severity=critical", "--block-on-query=up == 0", "--reboot-blocker=test -e /ok", "--reboot-blocker=true"},
+		map[string]string{"LOCKSMITHD_BLOCKER_INTERVAL": "10s"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := s.Blockers
+	if b.AlertsURL != "http://prom:9090" || b.Filter.String() != "^Watchdog$" || !b.FiringOnly || b.MatchOnly ||
+		b.Labels["severity"] != "critical" || len(b.Labels) != 1 {
+		t.Errorf("alert blocker %+v", b)
+	}
+	if b.Query != "up == 0" || b.QueryURL != "http://prom:9090" {
+		t.Errorf("query %q on %q, want up == 0 on the alerts' Prometheus", b.Query, b.QueryURL)
+	}
+	if len(b.Commands) != 2 || b.Commands[0] != "test -e /ok" {
+		t.Errorf("commands %q", b.Commands)
+	}
+	if s.BlockerInterval != 10*time.Second || s.BlockerTimeout != 30*time.Second {
+		t.Errorf("blocker interval %s, timeout %s", s.BlockerInterval, s.BlockerTimeout)
 	}
 }

@@ -78,6 +78,10 @@ func Main(ctx context.Context, args []string, vars envflag.Environment, stdout, 
 	if err != nil {
 		return err
 	}
+	blockers, err := newBlockers(ctx, s.Blockers, cfg.BlockerTimeout, log)
+	if err != nil {
+		return err
+	}
 	trouble := troubleLog(log, time.Now)
 	be, held, err := slotLock(ctx, s, cfg.MachineID, state, log, semaphore.WithQueued(obs.queued),
 		semaphore.WithTrouble(func(err error) {
@@ -106,6 +110,7 @@ func Main(ctx context.Context, args []string, vars envflag.Environment, stdout, 
 		Notifier:    sdnotify.Notifier{},
 		Coordinator: coordinator.File{Path: s.CoordinatorFile, Strategy: string(s.Strategy)},
 		History:     obs,
+		Blockers:    blockers,
 	}
 	if be.lock != nil {
 		deps.Lock = countingLock(be.lock, obs.backendError)

@@ -161,7 +161,7 @@ func publisher(cfg daemon.Config, put func(nodestate.State)) func(daemon.Event) 
 		st := nodestate.State{
 			Node: cfg.MachineID, Hostname: cfg.Hostname, Group: cfg.Group,
 			State: string(e.State), Status: e.Status, Since: e.Since,
-			RebootNeeded: e.RebootNeeded, WindowOpens: e.WindowOpens, TimeZone: cfg.Schedule.Location().String(),
+			RebootNeeded: e.RebootNeeded, WindowOpens: e.WindowOpens, BlockedBy: e.BlockedBy, TimeZone: cfg.Schedule.Location().String(),
 		}
 		if c := e.Check; c != nil {
 			st.Check = &nodestate.Check{Command: c.Command, Error: c.Error, FailingSince: c.Since, Tries: c.Rounds}
