@@ -1,9 +1,11 @@
 // Package promtest starts Debian's prometheus for a test, with a temporary configuration that
-// scrapes given targets every second, and queries it through its HTTP API.
+// scrapes given targets and evaluates given alerting rules every second, and queries it through
+// its HTTP API.
 package promtest
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
@@ -29,9 +31,19 @@ type Server struct {
 	URL string
 }
 
-// StartT starts prometheus scraping targets (host:port) at /metrics every second, and stops it
-// when the test ends. Without a prometheus binary it skips the test, or fails it under CI=true.
-func StartT(t *testing.T, targets []string) *Server {
+// Alert is an alerting rule.
+type Alert struct {
+	Name, Expr string
+	// For is how long Expr must hold before the alert fires; pending until then.
+	For time.Duration
+	// Labels are added to the alert.
+	Labels map[string]string
+}
+
+// StartT starts prometheus scraping targets (host:port) at /metrics and evaluating alerts every
+// second, and stops it when the test ends. Without a prometheus binary it skips the test, or
+// fails it under CI=true.
+func StartT(t *testing.T, targets []string, alerts ...Alert) *Server {
 	t.Helper()
 	bin, err := exec.LookPath("prometheus")
 	if err != nil {
@@ -45,10 +57,15 @@ func StartT(t *testing.T, targets []string) *Server {
 	for i, tg := range targets {
 		quoted[i] = strconv.Quote(tg)
 	}
-	cfg := fmt.Sprintf("global:\n  scrape_interval: 1s\n  scrape_timeout: 900ms\nscrape_configs:\n  - job_name: locksmith\n    static_configs:\n      - targets: [%s]\n",
-		strings.Join(quoted, ", "))
+	rulesPath := filepath.Join(dir, "rules.yml")
+	cfg := fmt.Sprintf("global:\n  scrape_interval: 1s\n  scrape_timeout: 900ms\n  evaluation_interval: 1s\n"+
+		"rule_files: [%q]\nscrape_configs:\n  - job_name: locksmith\n    static_configs:\n      - targets: [%s]\n",
+		rulesPath, strings.Join(quoted, ", "))
 	cfgPath := filepath.Join(dir, "prometheus.yml")
 	if err := os.WriteFile(cfgPath, []byte(cfg), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(rulesPath, rules(alerts), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	addr := FreeAddr(t)
@@ -75,6 +92,30 @@ func StartT(t *testing.T, targets []string) *Server {
 		t.Fatalf("prometheus: %v\n%s", err, out.String())
 	}
 	return s
+}
+
+// rules renders alerts as a rule file (JSON is YAML).
+func rules(alerts []Alert) []byte {
+	type rule struct {
+		Alert  string            `json:"alert"`
+		Expr   string            `json:"expr"`
+		For    string            `json:"for,omitempty"`
+		Labels map[string]string `json:"labels,omitempty"`
+	}
+	rs := make([]rule, 0, len(alerts))
+	for _, a := range alerts {
+		r := rule{Alert: a.Name, Expr: a.Expr, Labels: a.Labels}
+		if a.For > 0 {
+			r.For = fmt.Sprintf("%ds", int(a.For.Seconds()))
+		}
+		rs = append(rs, r)
+	}
+	type group struct {
+		Name  string `json:"name"`
+		Rules []rule `json:"rules"`
+	}
+	b, _ := json.Marshal(map[string][]group{"groups": {{Name: "test", Rules: rs}}})
+	return b
 }
 
 // FreeAddr returns a loopback address with a port that was free a moment ago.
