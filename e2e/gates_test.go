@@ -1,0 +1,75 @@
+package e2e_test
+
+import (
+	"context"
+	"os/exec"
+	"strings"
+	"testing"
+
+	"locksmith.dev/locksmith/internal/testkit/embedetcd"
+	"locksmith.dev/locksmith/internal/testkit/promtest"
+	"locksmith.dev/locksmith/internal/testkit/testbin"
+	"locksmith.dev/locksmith/semaphore"
+)
+
+// TestAFiringAlertHoldsTheRolloutBack rolls a reboot out to real locksmithd processes that block
+// on the alerts of Debian's prometheus. While an alerting rule fires, no node takes a slot, and
+// locksmithctl why says what blocks; once it clears, every node reboots.
+func TestAFiringAlertHoldsTheRolloutBack(t *testing.T) {
+	const nodes, max = 2, 2
+	bin := testbin.Build(t, "locksmith.dev/locksmith/cmd/locksmithd")
+	ctlBin := testbin.Build(t, "locksmith.dev/locksmith/cmd/locksmithctl")
+	srv := embedetcd.StartT(t)
+	ctx, cancel := context.WithTimeout(context.Background(), rolloutPatience)
+	defer cancel()
+	admin := srv.ClientT(t)
+	sem := semaphore.New(admin, group)
+	t.Cleanup(func() { _ = sem.Close() })
+	if _, err := sem.SetMax(ctx, max); err != nil {
+		t.Fatal(err)
+	}
+	tg := promtest.NewTargetT(t)
+	tg.Set("test_trouble", 1)
+	prom := promtest.StartT(t, []string{tg.Addr},
+		promtest.Alert{Name: "NodeTrouble", Expr: "test_trouble > 0", Labels: map[string]string{"severity": "critical"}},
+		promtest.Alert{Name: "Ignored", Expr: "vector(1)", Labels: map[string]string{"severity": "info"}})
+	if _, err := prom.WaitFor(ctx, `ALERTS{alertstate="firing"}`, func(s []promtest.Sample) bool { return len(s) == 2 }); err != nil {
+		t.Fatal(err)
+	}
+	obs := startObserver(ctx, t, admin, group)
+	fleetNodes := make([]*node, nodes)
+	pace := newPacer()
+	pace.openAll()
+	ts := newTasks(ctx, t)
+	for i := range fleetNodes {
+		n := newNode(t, i, bin, srv.Endpoints(), group)
+		n.args = append(n.args, "--block-on-alerts="+prom.URL, "--alert-labels=severity=critical", "--blocker-interval=1s")
+		fleetNodes[i] = n
+		if err := n.startIdle(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	serveAll(ts, obs, pace, fleetNodes)
+	announce(t, fleetNodes)
+	for _, n := range fleetNodes {
+		if _, line, err := n.out.Wait(ts.ctx, 0, "state=blocked"); err != nil {
+			t.Fatalf("%s was never blocked: %v", n.name, err)
+		} else if !strings.Contains(line, "Prometheus alerts active: NodeTrouble;") {
+			t.Errorf("%s was blocked by something else than NodeTrouble alone: %s", n.name, line)
+		}
+	}
+	out, err := exec.CommandContext(ts.ctx, ctlBin, "--endpoint="+strings.Join(srv.Endpoints(), ","), "--group="+group,
+		"why", fleetNodes[0].machineID).CombinedOutput()
+	if err != nil || !strings.Contains(string(out), ": blocked for ") || !strings.Contains(string(out), "Prometheus alerts active: NodeTrouble") {
+		t.Errorf("locksmithctl why: %v: %s", err, out)
+	}
+	if r := obs.result(); r.Acquires != 0 {
+		t.Fatalf("%d slots were taken while the alert fired: %s", r.Acquires, summary(r))
+	}
+
+	tg.Set("test_trouble", 0)
+	finishRollout(t, ts, obs, fleetNodes)
+	if r := obs.result(); r.Acquires != nodes || r.MaxConcurrent > max {
+		t.Errorf("after the alert cleared: %s", summary(r))
+	}
+}
