@@ -25,15 +25,17 @@ const (
 	horizonDays = 400
 )
 
-// Schedule is a set of reboot windows in one time zone. The zero Schedule and
-// every other empty Schedule (no windows) are always open. A Schedule is an
-// immutable value, safe for concurrent use; build it with
-// [ParseLocksmithWindow] or [ParseSchedule].
+// Schedule is a set of reboot windows in one time zone, less its blackout dates. The zero
+// Schedule and every other empty Schedule (no windows, no blackout) are always open; one with
+// a blackout and no windows is open outside the blackout. A Schedule is an immutable value,
+// safe for concurrent use; build it with [ParseLocksmithWindow] or [ParseSchedule], and
+// [Schedule.WithBlackout].
 type Schedule struct {
 	loc *time.Location
 	// windows is canonical: sorted by start then length, with at most one
 	// window per start and length (their days merged).
-	windows []Window
+	windows  []Window
+	blackout Blackout
 }
 
 // newSchedule returns the schedule of windows in loc (time.Local when nil),
@@ -58,10 +60,20 @@ func newSchedule(loc *time.Location, windows []Window) Schedule {
 	return Schedule{loc: loc, windows: merged}
 }
 
-// Empty reports whether s has no windows, that is, is always open.
+// Empty reports whether s has no windows and no blackout, that is, is always open.
 func (s Schedule) Empty() bool {
-	return len(s.windows) == 0
+	return len(s.windows) == 0 && s.blackout.Empty()
 }
+
+// WithBlackout returns s with b's dates closed, in s's location: a window open on a blacked-out
+// date closes at its midnight and opens again, if still due, at the next midnight.
+func (s Schedule) WithBlackout(b Blackout) Schedule {
+	s.blackout, s.loc = b, s.Location()
+	return s
+}
+
+// Blackout returns s's blackout dates.
+func (s Schedule) Blackout() Blackout { return s.blackout }
 
 // Location returns the time zone of s's wall-clock times; [time.Local] for
 // the zero Schedule.
@@ -82,7 +94,8 @@ func (s Schedule) Windows() []Window {
 // String returns s in the extended form: its windows in canonical order,
 // separated by "; ", e.g. "Sat,Sun 02:00 4h; Mon-Fri 04:00 1h". The location
 // is not part of it. [ParseSchedule] of the result, in the same location,
-// returns a Schedule equal to s. The empty Schedule is "".
+// returns a Schedule equal to s, less its blackout (see [Schedule.Blackout]). The empty
+// Schedule is "".
 func (s Schedule) String() string {
 	parts := make([]string, len(s.windows))
 	for i, w := range s.windows {
@@ -121,7 +134,10 @@ func (s Schedule) reading(day int64, minute int) time.Time {
 // windows: at or after a window's opening and before its closing. It is true
 // for every t when s is empty.
 func (s Schedule) Contains(t time.Time) bool {
-	if s.Empty() {
+	if !s.blackout.Empty() && s.blackout.covers(localDay(t, s.loc)) {
+		return false
+	}
+	if len(s.windows) == 0 {
 		return true
 	}
 	today := localDay(t, s.loc)
@@ -145,9 +161,58 @@ func (s Schedule) Contains(t time.Time) bool {
 // Next looks at most 400 days back and forward from t: a run that began
 // earlier is reported from its first opening within that span, and one that
 // lasts longer ends at [Forever]. For an empty Schedule it returns t and
-// [Forever].
+// [Forever]. Blackout dates split runs at their midnights; when no time is open within the
+// horizon, both are Forever.
 func (s Schedule) Next(t time.Time) (start, end time.Time) {
-	if s.Empty() {
+	start, end = s.windowsNext(t)
+	if s.blackout.Empty() {
+		return start, end
+	}
+	limit := localDay(t, s.loc) + horizonDays
+	for {
+		day := localDay(start, s.loc)
+		if day > limit {
+			return Forever, Forever
+		}
+		if !s.blackout.covers(day) {
+			// The run goes on until it ends or a blackout date begins; one that begins by t
+			// leaves t closed, and the search goes on after it.
+			cut := s.firstBlackout(day+1, min(localDay(end, s.loc), limit))
+			if cut.IsZero() {
+				return start, end
+			}
+			if cut.After(t) {
+				return start, earlier(end, cut)
+			}
+			start = cut
+			continue
+		}
+		for s.blackout.covers(day) && day <= limit {
+			day++
+		}
+		after := s.reading(day, 0) // the midnight that ends the blackout
+		if after.Before(end) {
+			start = after
+			continue
+		}
+		start, end = s.windowsNext(after)
+	}
+}
+
+// firstBlackout returns the midnight that begins the first blacked-out date from day to last,
+// or the zero Time if none is.
+func (s Schedule) firstBlackout(day, last int64) time.Time {
+	for ; day <= last; day++ {
+		if s.blackout.covers(day) {
+			return s.reading(day, 0)
+		}
+	}
+	return time.Time{}
+}
+
+// windowsNext is Next without the blackout.
+func (s Schedule) windowsNext(t time.Time) (start, end time.Time) {
+	if len(s.windows) == 0 {
 		return t, Forever
 	}
 	today := localDay(t, s.loc)
@@ -194,6 +259,14 @@ func (s Schedule) runStart(start time.Time, limit int64) time.Time {
 		}
 	}
 	return start
+}
+
+// earlier returns the earlier of a and b.
+func earlier(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return a
+	}
+	return b
 }
 
 // later returns the later of a and b.

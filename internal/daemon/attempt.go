@@ -102,8 +102,13 @@ func (m *Machine) waitWindow(ctx context.Context) error {
 		}
 		m.windowOpens = start
 		wait := start.Sub(now)
-		m.enter(StateWaitingWindow, fmt.Sprintf("waiting for reboot window: opens %s (in %s)",
-			start.Format("Mon 2006-01-02 15:04 MST"), wait.Round(time.Second)))
+		status := fmt.Sprintf("waiting for reboot window: opens %s (in %s)", start.Format("Mon 2006-01-02 15:04 MST"), wait.Round(time.Second))
+		if b := m.cfg.Schedule.Blackout(); !b.Empty() {
+			if windows, _ := m.cfg.Schedule.WithBlackout(strategy.Blackout{}).Next(now); windows.Before(start) {
+				status += "; the blackout " + b.String() + " keeps it closed"
+			}
+		}
+		m.enter(StateWaitingWindow, status)
 		if err := clock.Sleep(ctx, m.clock, wait); err != nil {
 			return err
 		}

@@ -9,6 +9,7 @@ import (
 
 	"locksmith.dev/locksmith/internal/daemon"
 	"locksmith.dev/locksmith/semaphore"
+	"locksmith.dev/locksmith/strategy"
 )
 
 func TestFullCycle(t *testing.T) {
@@ -94,6 +95,24 @@ func TestWindowClosedTakesNoSlot(t *testing.T) {
 	n.free()
 	n.advance(2 * time.Hour)
 	n.rec.waitState(t, daemon.StateSlotTaken)
+	n.rebootCalled()
+	n.holds("m1", "boot-1")
+}
+
+func TestBlackoutDateTakesNoSlot(t *testing.T) {
+	n := newNode(t)
+	b, err := strategy.ParseBlackout("Mar 5")
+	if err != nil {
+		t.Fatal(err)
+	}
+	n.cfg.Schedule = schedule(t, "12:00 4h").WithBlackout(b) // open now, but for the date
+	n.upd.set(true, nil)
+	n.start()
+	e := n.rec.waitState(t, daemon.StateWaitingWindow)
+	if want := "waiting for reboot window: opens Fri 2026-03-06 12:00 UTC (in 24h0m0s); the blackout Mar 5 keeps it closed"; e.Status != want {
+		t.Fatalf("status %q, want %q", e.Status, want)
+	}
+	n.advance(24 * time.Hour)
 	n.rebootCalled()
 	n.holds("m1", "boot-1")
 }

@@ -106,6 +106,7 @@ var env = envflag.Env{Prefix: "LOCKSMITHD", Aliases: map[string][]string{
 // flags holds the raw values of the flags.
 type flags struct {
 	strategy, windowStart, windowLength, windows, timezone string
+	blackout                                               string
 	etcd                                                   etcdclient.Config
 	s                                                      Settings
 	logLevel                                               string
@@ -118,6 +119,7 @@ func (f *flags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.windowStart, "reboot-window-start", "", `start of the reboot window, "[Day ]HH:MM" (e.g. "Thu 04:00"; without a day: every day)`)
 	fs.StringVar(&f.windowLength, "reboot-window-length", "", `length of the reboot window, a duration such as "1h30m"`)
 	fs.StringVar(&f.windows, "reboot-windows", "", `reboot windows in the extended form "[days ]HH:MM length; ...", e.g. "Mon-Fri 04:00 1h; Sat,Sun 02:00 4h" (instead of --reboot-window-start/--reboot-window-length)`)
+	fs.StringVar(&f.blackout, "reboot-blackout", "", `dates on which no reboot window opens, whole days in the windows' time zone: yearly "Mon D[-Mon D]" or once "YYYY-MM-DD[-YYYY-MM-DD]", separated by ";", e.g. "Dec 24-Jan 2; 2027-03-31"`)
 	fs.StringVar(&f.timezone, "timezone", "", `time zone of the reboot windows: an IANA name such as "Europe/Berlin", "UTC", or "Local" (the host's zone, the default)`)
 	f.etcd.RegisterFlags(fs)
 	f.s.FleetLock.register(fs)
@@ -279,8 +281,21 @@ func (f *flags) settings(p source) (Settings, error) {
 	return s, nil
 }
 
-// schedule builds the reboot windows from either form.
+// schedule builds the reboot windows from either form, less the blackout dates.
 func (f *flags) schedule(p source) (strategy.Schedule, error) {
+	s, err := f.windowSchedule(p)
+	if err != nil {
+		return strategy.Schedule{}, err
+	}
+	b, err := strategy.ParseBlackout(f.blackout)
+	if err != nil {
+		return strategy.Schedule{}, p.invalid("reboot-blackout", err)
+	}
+	return s.WithBlackout(b), nil
+}
+
+// windowSchedule builds the reboot windows from either form.
+func (f *flags) windowSchedule(p source) (strategy.Schedule, error) {
 	loc, err := strategy.LoadLocation(f.timezone)
 	if err != nil {
 		return strategy.Schedule{}, p.invalid("timezone", err)

@@ -187,6 +187,8 @@ func TestInvalid(t *testing.T) {
 		{"match-only without filter", []string{"--alert-filter-match-only"}, nil, []string{"--alert-filter-match-only", "needs --alert-filter"}},
 		{"bad alert labels", []string{"--alert-labels=severity"}, nil, []string{"alert-labels"}},
 		{"zero blocker timeout", []string{"--blocker-timeout=0"}, nil, []string{`--blocker-timeout="0s"`, "must be positive"}},
+		{"bad blackout", nil, map[string]string{"LOCKSMITHD_REBOOT_BLACKOUT": "Dec 24-Jan 32"},
+			[]string{`$LOCKSMITHD_REBOOT_BLACKOUT (--reboot-blackout)="Dec 24-Jan 32"`, `day "32" of Jan`}},
 		{"history size", []string{"--history-size=0"}, nil, []string{`--history-size="0"`, "must be 1 or more"}},
 		{"unknown flag", []string{"--frobnicate"}, nil, []string{"frobnicate"}},
 		{"positional argument", []string{"now"}, nil, []string{`unexpected argument "now"`}},
@@ -249,6 +251,20 @@ func TestUnknownVariable(t *testing.T) {
 	}
 	if len(s.Warnings) != 1 || s.Warnings[0] != "$LOCKSMITHD_LOCK_TL names no option (did you mean $LOCKSMITHD_LOCK_TTL?); it is ignored" {
 		t.Fatalf("warnings %q", s.Warnings)
+	}
+}
+
+func TestBlackout(t *testing.T) {
+	s, err := parse(t, []string{"--reboot-windows=04:00 1h", "--timezone=Europe/Berlin", "--reboot-blackout=dec 24-jan 2"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b := s.Schedule.Blackout().String(); b != "Dec 24-Jan 2" || s.Schedule.String() != "04:00 1h" {
+		t.Errorf("windows %q, blackout %q", s.Schedule, b)
+	}
+	christmas := time.Date(2026, 12, 25, 4, 30, 0, 0, s.Schedule.Location())
+	if s.Schedule.Contains(christmas) || !s.Schedule.Contains(christmas.AddDate(0, 0, 10)) {
+		t.Errorf("the window is open at Christmas or closed ten days later")
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"locksmith.dev/locksmith/blocker"
@@ -51,4 +52,13 @@ func checkQuery(ctx context.Context, q blocker.Query, timeout time.Duration, log
 		log.Warn("cannot check --block-on-query now: Prometheus cannot be asked", "error", err, "fail_open", q.FailOpen)
 	}
 	return nil
+}
+
+// blockerNames names the blockers for the start-up log, e.g. "alerts,command".
+func blockerNames(bs []daemon.Blocker) string {
+	names := make([]string, len(bs))
+	for i, b := range bs {
+		names[i] = b.Name()
+	}
+	return strings.Join(names, ",")
 }

@@ -128,7 +128,7 @@ func Main(ctx context.Context, args []string, vars envflag.Environment, stdout, 
 		backend = "FleetLock at " + s.FleetLock.URL
 	}
 	log.Info("locksmithd starting", "strategy", s.Strategy, "slots_from", backend, "group", slot.GroupName(s.Group), "windows", s.Schedule.String(),
-		"time_zone", s.Schedule.Location().String(), "machine_id", cfg.MachineID, "boot_id", cfg.BootID)
+		"blackout", s.Schedule.Blackout().String(), "blockers", blockerNames(blockers), "time_zone", s.Schedule.Location().String(), "machine_id", cfg.MachineID, "boot_id", cfg.BootID)
 	return m.Run(ctx)
 }
 
