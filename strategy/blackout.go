@@ -98,7 +98,9 @@ func (sp dateSpan) String() string {
 	return s
 }
 
-func monthDay(md int64) string { return fmt.Sprintf("%s %d", time.Month(md/100).String()[:3], md%100) }
+func monthDay(md int64) string {
+	return fmt.Sprintf("%s %d", time.Month(md / 100).String()[:3], md%100)
+}
 
 func isoDate(day int64) string { return time.Unix(day*secondsPerDay, 0).UTC().Format(time.DateOnly) }
 
@@ -156,7 +158,7 @@ func parseYearlyRange(s string) (dateSpan, error) {
 	if isRange {
 		to = strings.TrimSpace(to)
 		if leadingDigits(to) == len(to) && to != "" {
-			to = time.Month(first/100).String()[:3] + " " + to // "Dec 24-31"
+			to = time.Month(first / 100).String()[:3] + " " + to // "Dec 24-31"
 		}
 		if last, err = parseMonthDay(to); err != nil {
 			return dateSpan{}, err
