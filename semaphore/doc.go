@@ -22,8 +22,9 @@
 // old tools, which may be negative after Max was lowered below the number of
 // holders (old locksmith does the same arithmetic); on read it is ignored
 // and always derived. "details" is this package's addition, ignored by old
-// tools: per-holder facts ([Holder]) and the record of the last stale-slot
-// removal ([Removal]). A value written by an old tool ("holders":null, no
+// tools: per-holder facts ([Holder]), the record of the last stale-slot
+// removal ([Removal]), and the failure budget: the failed reboots counted ([Failure]) and, while
+// the group is frozen, the max to restore and why ([Freeze]; see [Semaphore.Fail]). A value written by an old tool ("holders":null, no
 // "details", a stale "semaphore") reads fine; facts of ids that are not in
 // "holders" are dropped, and a holder without facts is valid. Other unknown
 // top-level fields are not kept when the value is rewritten, as with old

@@ -70,7 +70,8 @@ func (s *Semaphore) admit(st State, h Holder) State {
 
 // SetMax sets the number of slots and returns the previous one (1 when
 // the key was absent; it is created). 0 pauses the semaphore: nobody is
-// admitted until it is raised. Lowering it below the number of holders is
+// admitted until it is raised. It ends a freeze (see Fail) and forgets the failures counted, as
+// the operator's word. Lowering it below the number of holders is
 // legal; nobody is admitted until enough holders have left. It returns an
 // error wrapping ErrInvalidMax for a negative max, a *CorruptError, or the
 // error of etcd or ctx.
@@ -84,10 +85,10 @@ func (s *Semaphore) SetMax(ctx context.Context, max int) (old int, err error) {
 			return State{}, err
 		}
 		old = st.Max
-		if st.Max == max && st.Revision != 0 {
+		if st.Max == max && st.Revision != 0 && st.Freeze == nil && st.Failures == nil {
 			return State{}, errNoWrite
 		}
-		st.Max = max
+		st.Max, st.Freeze, st.Failures = max, nil, nil
 		return st, nil
 	})
 	if err != nil {

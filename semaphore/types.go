@@ -9,6 +9,10 @@ type (
 	Holder = slot.Holder
 	// Removal records the removal of a stale holder; see slot.Removal.
 	Removal = slot.Removal
+	// Failure is a failed reboot counted against the budget; see slot.Failure.
+	Failure = slot.Failure
+	// Freeze records a group frozen by its failure budget; see slot.Freeze.
+	Freeze = slot.Freeze
 	// State is one read of the semaphore; see slot.State.
 	State = slot.State
 	// CorruptError reports a stored value that is not a valid semaphore; see slot.CorruptError.
@@ -36,4 +40,6 @@ var (
 	ErrInvalidArgument = slot.ErrInvalidArgument
 	// ErrClosed: Acquire would have to wait, or waits, on a closed Semaphore.
 	ErrClosed = slot.ErrClosed
+	// ErrNotFrozen: Resume found the group not frozen; nothing was written.
+	ErrNotFrozen = slot.ErrNotFrozen
 )

@@ -31,6 +31,20 @@ type writeValue struct {
 type wireDetails struct {
 	Holders     map[string]wireFacts `json:"holders,omitempty"`
 	LastRemoval *wireRemoval         `json:"last_removal,omitempty"`
+	Freeze      *wireFreeze          `json:"freeze,omitempty"`
+	Failures    []wireFailure        `json:"failures,omitempty"`
+}
+
+type wireFreeze struct {
+	PreviousMax int       `json:"previous_max"`
+	Reason      string    `json:"reason"`
+	At          time.Time `json:"at"`
+}
+
+type wireFailure struct {
+	ID     string    `json:"id"`
+	Reason string    `json:"reason"`
+	At     time.Time `json:"at"`
 }
 
 type wireFacts struct {
@@ -82,6 +96,14 @@ func decodeValue(key string, raw []byte) (State, error) {
 	if w.Details != nil && w.Details.LastRemoval != nil {
 		r := w.Details.LastRemoval
 		st.LastRemoval = &Removal{Holder: r.Holder.holder(), By: r.By, Reason: r.Reason, At: r.At}
+	}
+	if w.Details != nil {
+		if f := w.Details.Freeze; f != nil && f.PreviousMax >= 0 {
+			st.Freeze = &Freeze{PreviousMax: f.PreviousMax, Reason: f.Reason, At: f.At}
+		}
+		for _, f := range w.Details.Failures {
+			st.Failures = append(st.Failures, Failure(f))
+		}
 	}
 	return st, nil
 }
@@ -137,7 +159,13 @@ func encodeValue(st State) ([]byte, error) {
 	if r := st.LastRemoval; r != nil {
 		d.LastRemoval = &wireRemoval{Holder: toWire(r.Holder), By: r.By, Reason: r.Reason, At: r.At.UTC()}
 	}
-	if len(d.Holders) > 0 || d.LastRemoval != nil {
+	if f := st.Freeze; f != nil {
+		d.Freeze = &wireFreeze{PreviousMax: f.PreviousMax, Reason: f.Reason, At: f.At.UTC()}
+	}
+	for _, f := range st.Failures {
+		d.Failures = append(d.Failures, wireFailure{ID: f.ID, Reason: f.Reason, At: f.At.UTC()})
+	}
+	if len(d.Holders) > 0 || d.LastRemoval != nil || d.Freeze != nil || len(d.Failures) > 0 {
 		w.Details = &d
 	}
 	b, err := json.Marshal(w)

@@ -33,6 +33,8 @@ var (
 	// ErrClosed is returned by Acquire when it would have to wait (or
 	// waits) on a Semaphore that is closed.
 	ErrClosed = errors.New("semaphore: closed")
+	// ErrNotFrozen is returned by Resume when the group is not frozen.
+	ErrNotFrozen = errors.New("semaphore: not frozen")
 )
 
 // CorruptError reports a stored value that is not a valid semaphore. It

@@ -24,6 +24,23 @@ type Removal struct {
 	At     time.Time // when, by the clock of the Semaphore that removed it
 }
 
+// Failure is a node's reboot that failed (its post-reboot checks gave up, it stayed up past its
+// reboot deadline, it came back on the OS version it left), counted against the group's budget
+// of failures (semaphore.Fail).
+type Failure struct {
+	ID     string    // the node's holder id
+	Reason string    // what failed
+	At     time.Time // when, by the clock of the Semaphore that recorded it
+}
+
+// Freeze records that the group froze because too many reboots failed: Max was set to 0, and
+// semaphore.Resume sets it back to PreviousMax.
+type Freeze struct {
+	PreviousMax int       // max before the freeze
+	Reason      string    // why, in words: the failures that used the budget up
+	At          time.Time // when, by the clock of the Semaphore that froze it
+}
+
 // State is one read of the semaphore.
 type State struct {
 	Max     int      // number of slots; 0 means paused
@@ -35,6 +52,12 @@ type State struct {
 	// nil when none is (old tools drop the record when they rewrite the
 	// value).
 	LastRemoval *Removal
+	// Freeze is set while the group is frozen by its failure budget (Max is then 0); nil
+	// otherwise.
+	Freeze *Freeze
+	// Failures are the failed reboots counted against the budget since the last Resume or
+	// SetMax, oldest first, one per node.
+	Failures []Failure
 }
 
 // Free returns the number of free slots, max(0, Max-len(Holders)).
@@ -69,6 +92,11 @@ func (s State) Clone() State {
 		r := *s.LastRemoval
 		s.LastRemoval = &r
 	}
+	if s.Freeze != nil {
+		f := *s.Freeze
+		s.Freeze = &f
+	}
+	s.Failures = slices.Clone(s.Failures)
 	return s
 }
 
