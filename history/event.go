@@ -31,6 +31,9 @@ const (
 	Unlock           Kind = "unlock"             // Holder, By
 	Lock             Kind = "lock"               // Holder, By
 	Repair           Kind = "repair"             // Max, By
+	RebootFailed     Kind = "reboot-failed"      // Reason: counted against the failure budget
+	Frozen           Kind = "frozen"             // OldMax (restored by resume), Reason
+	Resumed          Kind = "resumed"            // Max (restored), By
 )
 
 // Event is one entry of the log. Time, Kind, Node (for operator events: the node acted on, if
@@ -107,6 +110,12 @@ func (e Event) Text() string {
 		return fmt.Sprintf("%s unlocked the slot of %s", e.By, e.Holder)
 	case Lock:
 		return fmt.Sprintf("%s took a slot for %s", e.By, e.Holder)
+	case RebootFailed:
+		return who + "'s reboot FAILED and counts against the failure budget: " + e.Reason
+	case Frozen:
+		return fmt.Sprintf("%s is FROZEN (max 0; was %d) until locksmithctl resume: %s", slot.GroupName(e.Group), deref(e.OldMax), e.Reason)
+	case Resumed:
+		return fmt.Sprintf("%s resumed %s (max %d)", e.By, slot.GroupName(e.Group), deref(e.Max))
 	case Repair:
 		return fmt.Sprintf("%s repaired the semaphore of %s (max %d)", e.By, slot.GroupName(e.Group), deref(e.Max))
 	}

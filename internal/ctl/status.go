@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -72,8 +73,15 @@ func (r *run) printStatus(key string, st semaphore.State, waiters []string, pub 
 	w := r.cli.Stdout
 	fmt.Fprintln(w, "Available:", st.Free())
 	fmt.Fprintln(w, "Max:", st.Max)
-	if st.Max == 0 {
+	switch {
+	case st.Freeze != nil:
+		fmt.Fprintf(w, "FROZEN since %s (%s ago): %s; no machine gets a slot until locksmithctl resume restores max %d\n",
+			st.Freeze.At.UTC().Format(time.RFC3339), r.cli.now().Sub(st.Freeze.At).Round(time.Second), st.Freeze.Reason, st.Freeze.PreviousMax)
+	case st.Max == 0:
 		fmt.Fprintln(w, "Paused: max is 0; no machine gets a slot until set-max raises it")
+	}
+	if len(st.Failures) > 0 && st.Freeze == nil {
+		fmt.Fprintf(w, "Failed reboots counted: %d (%s)\n", len(st.Failures), failedIDs(st.Failures))
 	}
 	if over := len(st.Holders) - st.Max; over > 0 {
 		fmt.Fprintf(w, "Over max by %d: %d holders for %d slots (max was lowered); nobody is admitted until enough give theirs back\n", over, len(st.Holders), st.Max)
@@ -144,6 +152,22 @@ type statusJSON struct {
 	Exists bool `json:"exists"`
 	// LastRemoval is the last stale-slot removal recorded in the value.
 	LastRemoval *removalJSON `json:"last_removal,omitempty"`
+	// Frozen is set while the failure budget has frozen the group.
+	Frozen *frozenJSON `json:"frozen,omitempty"`
+	// Failures are the failed reboots counted against the budget.
+	Failures []failureJSON `json:"failures,omitempty"`
+}
+
+type frozenJSON struct {
+	PreviousMax int       `json:"previous_max"`
+	Reason      string    `json:"reason"`
+	At          time.Time `json:"at"`
+}
+
+type failureJSON struct {
+	ID     string    `json:"id"`
+	Reason string    `json:"reason"`
+	At     time.Time `json:"at"`
 }
 
 type waiterJSON struct {
@@ -194,6 +218,12 @@ func newStatusJSON(group, key string, st semaphore.State, waiters []string, pub 
 	if rm := st.LastRemoval; rm != nil {
 		out.LastRemoval = &removalJSON{Holder: newHolderJSON(rm.Holder), By: rm.By, Reason: rm.Reason, At: rm.At}
 	}
+	if f := st.Freeze; f != nil {
+		out.Frozen = &frozenJSON{PreviousMax: f.PreviousMax, Reason: f.Reason, At: f.At}
+	}
+	for _, f := range st.Failures {
+		out.Failures = append(out.Failures, failureJSON(f))
+	}
 	return out
 }
 
@@ -210,4 +240,13 @@ func writeJSON(w io.Writer, v any) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(v)
+}
+
+// failedIDs lists the nodes of failures, "a, b".
+func failedIDs(failures []semaphore.Failure) string {
+	ids := make([]string, len(failures))
+	for i, f := range failures {
+		ids[i] = f.ID
+	}
+	return strings.Join(ids, ", ")
 }

@@ -106,6 +106,7 @@ const (
 	gateWindow    = "window-closed"
 	gateBlocked   = "blocked"
 	gatePaused    = "paused"
+	gateFrozen    = "frozen"
 	gateQueue     = "waiting"
 	gateUnknown   = "unknown"
 	gateOther     = "state"
@@ -167,6 +168,10 @@ func (f whyFacts) explain() (gate, reason string) {
 
 // queue says where the node waits; position 0 when it is not in the queue right now.
 func (f whyFacts) queue(position int) (gate, reason string) {
+	if fr := f.state.Freeze; fr != nil {
+		return gateFrozen, fmt.Sprintf("frozen %s ago: %s; nobody gets a slot until locksmithctl resume restores max %d",
+			f.ago(fr.At), fr.Reason, fr.PreviousMax)
+	}
 	if f.state.Max == 0 {
 		reason = "paused: max is 0"
 		if e := f.setMax; e != nil && e.Max != nil && *e.Max == 0 {

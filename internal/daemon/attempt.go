@@ -216,5 +216,6 @@ func (m *Machine) reboot(ctx context.Context) error {
 	m.rebootRequested = false
 	err := fmt.Errorf("%w (%s)", ErrRebootTimeout, m.cfg.RebootTimeout)
 	m.log.Error("the reboot was requested but did not happen; giving the slot back", "error", err)
+	m.countFailure(ctx, err.Error()) // before the slot is given back, so that a freeze comes first
 	return err
 }

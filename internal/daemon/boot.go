@@ -60,6 +60,7 @@ func (m *Machine) afterBoot(ctx context.Context) error {
 		m.record(history.Event{Kind: history.ChecksFailed, Command: m.check.Command, Error: err.Error(), Tries: rounds})
 		m.keptAfterFailedChecks(err, h)
 		m.healthFailure, _, _ = strings.Cut(err.Error(), "\n")
+		m.countFailure(ctx, "post-reboot checks failed: "+m.healthFailure)
 		m.enter(StateHealthFailed, m.keepMessage(err))
 		return nil
 	}

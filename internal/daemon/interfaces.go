@@ -37,6 +37,14 @@ type Blocker interface {
 	Blocked(ctx context.Context) (reason string, err error)
 }
 
+// Budget counts the machine's failed reboots against its group's budget of failures
+// (semaphore.Fail with --max-failures): a group whose budget is used up freezes.
+type Budget interface {
+	// Fail counts a failed reboot of this machine, and returns the group's freeze if it is
+	// frozen after that (nil if not).
+	Fail(ctx context.Context, reason string) (*slot.Freeze, error)
+}
+
 // UpdateSource says whether the host needs a reboot (update_engine, sentinel
 // files, or a stand-in).
 type UpdateSource interface {

@@ -32,7 +32,7 @@ type Node struct {
 	reboots, checkFailures, removals prometheus.Counter
 	backendErrors                    prometheus.Counter
 
-	stateDesc, neededDesc, holdingDesc, openDesc, nextDesc, maxDesc, holdersDesc *prometheus.Desc
+	stateDesc, neededDesc, holdingDesc, openDesc, nextDesc, maxDesc, holdersDesc, frozenDesc, failuresDesc *prometheus.Desc
 
 	mu      sync.Mutex
 	group   func() (slot.State, bool) // the group's semaphore as last seen; nil when unknown
@@ -68,6 +68,9 @@ func New(schedule strategy.Schedule, now func() time.Time) *Node {
 			"Start of the current or next opening of the reboot window, as a Unix time.", nil, nil),
 		maxDesc:     prometheus.NewDesc("locksmith_group_max", "Max of the node's group, as last read from etcd.", nil, nil),
 		holdersDesc: prometheus.NewDesc("locksmith_group_holders", "Holders of the node's group, as last read from etcd.", nil, nil),
+		frozenDesc: prometheus.NewDesc("locksmith_group_frozen", "1 while the node's group is frozen by its failure budget "+
+			"(--max-failures; locksmithctl resume ends it), as last read from etcd.", nil, nil),
+		failuresDesc: prometheus.NewDesc("locksmith_group_failed_reboots", "Failed reboots counted against the group's failure budget, as last read from etcd.", nil, nil),
 	}
 }
 
@@ -124,7 +127,7 @@ func (n *Node) BackendError() { n.backendErrors.Inc() }
 
 // Describe is part of prometheus.Collector.
 func (n *Node) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{n.stateDesc, n.neededDesc, n.holdingDesc, n.openDesc, n.nextDesc, n.maxDesc, n.holdersDesc} {
+	for _, d := range []*prometheus.Desc{n.stateDesc, n.neededDesc, n.holdingDesc, n.openDesc, n.nextDesc, n.maxDesc, n.holdersDesc, n.frozenDesc, n.failuresDesc} {
 		ch <- d
 	}
 }
@@ -151,6 +154,8 @@ func (n *Node) Collect(ch chan<- prometheus.Metric) {
 	if st, ok := group(); ok {
 		ch <- prometheus.MustNewConstMetric(n.maxDesc, prometheus.GaugeValue, float64(st.Max))
 		ch <- prometheus.MustNewConstMetric(n.holdersDesc, prometheus.GaugeValue, float64(len(st.Holders)))
+		ch <- prometheus.MustNewConstMetric(n.frozenDesc, prometheus.GaugeValue, bit(st.Freeze != nil))
+		ch <- prometheus.MustNewConstMetric(n.failuresDesc, prometheus.GaugeValue, float64(len(st.Failures)))
 	}
 }
 

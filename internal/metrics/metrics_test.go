@@ -27,7 +27,9 @@ func TestTheMetricsTellWhatTheNodeDid(t *testing.T) {
 	if err := n.Register(reg); err != nil {
 		t.Fatal(err)
 	}
-	n.SetGroup(func() (slot.State, bool) { return slot.State{Max: 2, Holders: []slot.Holder{{ID: "a"}}}, true })
+	n.SetGroup(func() (slot.State, bool) {
+		return slot.State{Max: 2, Holders: []slot.Holder{{ID: "a"}}, Failures: []slot.Failure{{ID: "b"}}}, true
+	})
 	n.Observe(daemon.Event{State: daemon.StateWaitingSlot, RebootNeeded: true})
 	n.Record(history.Event{Kind: history.SlotTaken, WaitSeconds: 90})
 	n.Record(history.Event{Kind: history.RebootRequested})
@@ -40,6 +42,12 @@ func TestTheMetricsTellWhatTheNodeDid(t *testing.T) {
 	n.BackendError()
 
 	want := `
+# HELP locksmith_group_failed_reboots Failed reboots counted against the group's failure budget, as last read from etcd.
+# TYPE locksmith_group_failed_reboots gauge
+locksmith_group_failed_reboots 1
+# HELP locksmith_group_frozen 1 while the node's group is frozen by its failure budget (--max-failures; locksmithctl resume ends it), as last read from etcd.
+# TYPE locksmith_group_frozen gauge
+locksmith_group_frozen 0
 # HELP locksmith_group_holders Holders of the node's group, as last read from etcd.
 # TYPE locksmith_group_holders gauge
 locksmith_group_holders 1
@@ -68,7 +76,7 @@ locksmith_stale_removals_total 1
 # TYPE locksmith_backend_errors_total counter
 locksmith_backend_errors_total 1
 `
-	names := []string{"locksmith_group_holders", "locksmith_group_max", "locksmith_reboot_needed",
+	names := []string{"locksmith_group_failed_reboots", "locksmith_group_frozen", "locksmith_group_holders", "locksmith_group_max", "locksmith_reboot_needed",
 		"locksmith_reboot_window_next_open_timestamp_seconds", "locksmith_reboot_window_open", "locksmith_reboots_total",
 		"locksmith_post_reboot_check_failures_total", "locksmith_stale_removals_total", "locksmith_backend_errors_total"}
 	if err := testutil.GatherAndCompare(reg, strings.NewReader(want), names...); err != nil {

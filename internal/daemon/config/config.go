@@ -75,6 +75,8 @@ type Settings struct {
 	HistorySize int
 	// Blockers can hold the reboot back.
 	Blockers Blockers
+	// Budget freezes the group after too many failed reboots.
+	Budget Budget
 	LogLevel slog.Level
 	// Warnings are about settings that work but should change (deprecated
 	// flags), for the log.
@@ -135,6 +137,7 @@ func (f *flags) register(fs *pflag.FlagSet) {
 	fs.DurationVar(&f.s.RetryInitial, "retry-initial", daemon.DefaultRetryInitial, "first wait after a failed attempt (pre-reboot command or reboot failed; with strategy off, etcd unreachable at start); it doubles on each failure. With etcd-lock, the steps on etcd are retried after 100ms doubling to 2s")
 	fs.DurationVar(&f.s.RetryMax, "retry-max", daemon.DefaultRetryMax, "longest wait between failed attempts")
 	f.blockers.register(fs)
+	f.s.Budget.register(fs)
 	fs.DurationVar(&f.s.BlockerTimeout, "blocker-timeout", daemon.DefaultBlockerTimeout, "time limit of each ask of a blocker (an alert query, a PromQL query, a blocker command); one that does not answer in time blocks")
 	fs.DurationVar(&f.s.BlockerInterval, "blocker-interval", daemon.DefaultBlockerInterval, "how often a blocked node asks its blockers again")
 	fs.StringVar(&f.s.DBusAddress, "dbus-address", DefaultDBusAddress, "address of the D-Bus system bus (update_engine and logind)")
@@ -260,6 +263,9 @@ func (f *flags) settings(p source) (Settings, error) {
 		}
 	}
 	if s.Blockers, err = f.blockers.blockers(p); err != nil {
+		return Settings{}, err
+	}
+	if err := s.Budget.validate(p, s); err != nil {
 		return Settings{}, err
 	}
 	if s.HistorySize < 1 {

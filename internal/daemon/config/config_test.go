@@ -189,6 +189,8 @@ func TestInvalid(t *testing.T) {
 		{"zero blocker timeout", []string{"--blocker-timeout=0"}, nil, []string{`--blocker-timeout="0s"`, "must be positive"}},
 		{"bad blackout", nil, map[string]string{"LOCKSMITHD_REBOOT_BLACKOUT": "Dec 24-Jan 32"},
 			[]string{`$LOCKSMITHD_REBOOT_BLACKOUT (--reboot-blackout)="Dec 24-Jan 32"`, `day "32" of Jan`}},
+		{"negative max failures", []string{"--max-failures=-1"}, nil, []string{`--max-failures="-1"`, "must be 0"}},
+		{"budget with FleetLock", []string{"--max-failures=1", "--fleetlock-url=http://fl.example"}, nil, []string{"--max-failures", "FleetLock server keeps no failure budget"}},
 		{"history size", []string{"--history-size=0"}, nil, []string{`--history-size="0"`, "must be 1 or more"}},
 		{"unknown flag", []string{"--frobnicate"}, nil, []string{"frobnicate"}},
 		{"positional argument", []string{"now"}, nil, []string{`unexpected argument "now"`}},

@@ -115,6 +115,11 @@ func Main(ctx context.Context, args []string, vars envflag.Environment, stdout, 
 	if be.lock != nil {
 		deps.Lock = countingLock(be.lock, obs.backendError)
 	}
+	if b := s.Budget; b.MaxFailures > 0 && be.sem != nil {
+		deps.Budget = budget{sem: be.sem, id: cfg.MachineID, limit: b.MaxFailures, window: b.Window}
+	} else if b.MaxFailures > 0 {
+		log.Warn("--max-failures is ignored: this node does not use the semaphore in etcd", "strategy", s.Strategy)
+	}
 	if s.Strategy != strategy.Off {
 		deps.Updates = updateSource(s, b, log)
 		deps.Rebooter, deps.Sessions, deps.Warner = login{b}, login{b}, login{b}
