@@ -76,7 +76,7 @@ type Settings struct {
 	// Blockers can hold the reboot back.
 	Blockers Blockers
 	// Budget freezes the group after too many failed reboots.
-	Budget Budget
+	Budget   Budget
 	LogLevel slog.Level
 	// Warnings are about settings that work but should change (deprecated
 	// flags), for the log.
