@@ -2,14 +2,10 @@ package e2e_test
 
 import (
 	"context"
-	"os/exec"
 	"strings"
 	"testing"
 
 	"locksmith.dev/locksmith/internal/sim/monitor"
-	"locksmith.dev/locksmith/internal/testkit/embedetcd"
-	"locksmith.dev/locksmith/internal/testkit/testbin"
-	"locksmith.dev/locksmith/semaphore"
 )
 
 // TestAFailedRebootFreezesTheGroup rolls a reboot out to three real locksmithd processes with
@@ -18,22 +14,13 @@ import (
 // go on.
 func TestAFailedRebootFreezesTheGroup(t *testing.T) {
 	const max = 2
-	bin := testbin.Build(t, "locksmith.dev/locksmith/cmd/locksmithd")
-	ctlBin := testbin.Build(t, "locksmith.dev/locksmith/cmd/locksmithctl")
-	srv := embedetcd.StartT(t)
-	ctx, cancel := context.WithTimeout(context.Background(), rolloutPatience)
-	defer cancel()
-	admin := srv.ClientT(t)
-	sem := semaphore.New(admin, group)
-	t.Cleanup(func() { _ = sem.Close() })
-	if _, err := sem.SetMax(ctx, max); err != nil {
-		t.Fatal(err)
-	}
-	obs := startObserver(ctx, t, admin, group)
+	r0 := newRig(t, max)
+	ctx := r0.ctx
+	obs := startObserver(ctx, t, r0.admin, group)
 	frozen := func(r monitor.GroupResult) bool { return r.Max == 0 }
 	nodes := make([]*node, 3)
 	for i := range nodes {
-		nodes[i] = newNode(t, i, bin, srv.Endpoints(), group)
+		nodes[i] = newNode(t, i, r0.bin, r0.srv.Endpoints(), group)
 		nodes[i].args = append(nodes[i].args, "--max-failures=1")
 	}
 	failing, second, third := nodes[0], nodes[1], nodes[2]
@@ -72,13 +59,7 @@ func TestAFailedRebootFreezesTheGroup(t *testing.T) {
 	if _, _, err := third.out.Wait(ts.ctx, 0, "state=waiting-for-slot"); err != nil {
 		t.Fatal(err)
 	}
-	ctl := func(args ...string) string {
-		out, err := exec.CommandContext(ts.ctx, ctlBin, append([]string{"--endpoint=" + strings.Join(srv.Endpoints(), ","), "--group=" + group}, args...)...).CombinedOutput()
-		if err != nil {
-			t.Fatalf("locksmithctl %s: %v: %s", strings.Join(args, " "), err, out)
-		}
-		return string(out)
-	}
+	ctl := func(args ...string) string { return r0.ctl(ts.ctx, t, args...) }
 	if out := ctl("why", third.machineID); !strings.Contains(out, ": frozen ") || !strings.Contains(out, failing.machineID+": post-reboot checks failed") {
 		t.Errorf("why of the third node: %s", out)
 	}

@@ -1,15 +1,10 @@
 package e2e_test
 
 import (
-	"context"
-	"os/exec"
 	"strings"
 	"testing"
 
-	"locksmith.dev/locksmith/internal/testkit/embedetcd"
 	"locksmith.dev/locksmith/internal/testkit/promtest"
-	"locksmith.dev/locksmith/internal/testkit/testbin"
-	"locksmith.dev/locksmith/semaphore"
 )
 
 // TestAFiringAlertHoldsTheRolloutBack rolls a reboot out to real locksmithd processes that block
@@ -17,17 +12,8 @@ import (
 // locksmithctl why says what blocks; once it clears, every node reboots.
 func TestAFiringAlertHoldsTheRolloutBack(t *testing.T) {
 	const nodes, max = 2, 2
-	bin := testbin.Build(t, "locksmith.dev/locksmith/cmd/locksmithd")
-	ctlBin := testbin.Build(t, "locksmith.dev/locksmith/cmd/locksmithctl")
-	srv := embedetcd.StartT(t)
-	ctx, cancel := context.WithTimeout(context.Background(), rolloutPatience)
-	defer cancel()
-	admin := srv.ClientT(t)
-	sem := semaphore.New(admin, group)
-	t.Cleanup(func() { _ = sem.Close() })
-	if _, err := sem.SetMax(ctx, max); err != nil {
-		t.Fatal(err)
-	}
+	r0 := newRig(t, max)
+	ctx := r0.ctx
 	tg := promtest.NewTargetT(t)
 	tg.Set("test_trouble", 1)
 	prom := promtest.StartT(t, []string{tg.Addr},
@@ -36,13 +22,13 @@ func TestAFiringAlertHoldsTheRolloutBack(t *testing.T) {
 	if _, err := prom.WaitFor(ctx, `ALERTS{alertstate="firing"}`, func(s []promtest.Sample) bool { return len(s) == 2 }); err != nil {
 		t.Fatal(err)
 	}
-	obs := startObserver(ctx, t, admin, group)
+	obs := startObserver(ctx, t, r0.admin, group)
 	fleetNodes := make([]*node, nodes)
 	pace := newPacer()
 	pace.openAll()
 	ts := newTasks(ctx, t)
 	for i := range fleetNodes {
-		n := newNode(t, i, bin, srv.Endpoints(), group)
+		n := newNode(t, i, r0.bin, r0.srv.Endpoints(), group)
 		n.args = append(n.args, "--block-on-alerts="+prom.URL, "--alert-labels=severity=critical", "--blocker-interval=1s")
 		fleetNodes[i] = n
 		if err := n.startIdle(ctx); err != nil {
@@ -58,10 +44,9 @@ func TestAFiringAlertHoldsTheRolloutBack(t *testing.T) {
 			t.Errorf("%s was blocked by something else than NodeTrouble alone: %s", n.name, line)
 		}
 	}
-	out, err := exec.CommandContext(ts.ctx, ctlBin, "--endpoint="+strings.Join(srv.Endpoints(), ","), "--group="+group,
-		"why", fleetNodes[0].machineID).CombinedOutput()
-	if err != nil || !strings.Contains(string(out), ": blocked for ") || !strings.Contains(string(out), "Prometheus alerts active: NodeTrouble") {
-		t.Errorf("locksmithctl why: %v: %s", err, out)
+	if out := r0.ctl(ts.ctx, t, "why", fleetNodes[0].machineID); !strings.Contains(out, ": blocked for ") ||
+		!strings.Contains(out, "Prometheus alerts active: NodeTrouble") {
+		t.Errorf("locksmithctl why: %s", out)
 	}
 	if r := obs.result(); r.Acquires != 0 {
 		t.Fatalf("%d slots were taken while the alert fired: %s", r.Acquires, summary(r))
