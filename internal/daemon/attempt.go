@@ -199,6 +199,7 @@ func (m *Machine) loginDelay(ctx context.Context) error {
 // ctx. It returns an error if the request fails or the host is still up
 // after RebootTimeout.
 func (m *Machine) reboot(ctx context.Context) error {
+	m.silence(ctx)
 	m.rebootRequested = true
 	m.enter(StateRebooting, "rebooting")
 	if err := m.d.Rebooter.Reboot(ctx); err != nil {
@@ -217,5 +218,6 @@ func (m *Machine) reboot(ctx context.Context) error {
 	err := fmt.Errorf("%w (%s)", ErrRebootTimeout, m.cfg.RebootTimeout)
 	m.log.Error("the reboot was requested but did not happen; giving the slot back", "error", err)
 	m.countFailure(ctx, err.Error()) // before the slot is given back, so that a freeze comes first
+	m.unsilence(ctx)
 	return err
 }

@@ -107,6 +107,7 @@ func (m *Machine) releaseAtStart(ctx context.Context, h slot.Holder, why string)
 		return m.skipped(ctx, "release the reboot slot", err, true)
 	}
 	m.setSlot(slotNone, slot.Holder{})
+	m.unsilence(ctx)
 	return nil
 }
 

@@ -45,6 +45,14 @@ type Budget interface {
 	Fail(ctx context.Context, reason string) (*slot.Freeze, error)
 }
 
+// Silencer silences the node's alerts while it reboots (package silence: Alertmanager).
+type Silencer interface {
+	// Silence silences them for the expected down time; called right before the reboot.
+	Silence(ctx context.Context) error
+	// Unsilence ends the silences this node made, also those of its previous boot.
+	Unsilence(ctx context.Context) error
+}
+
 // UpdateSource says whether the host needs a reboot (update_engine, sentinel
 // files, or a stand-in).
 type UpdateSource interface {

@@ -118,6 +118,8 @@ type Deps struct {
 	Coordinator Coordinator
 	// History receives the machine's events; nil for none.
 	History History
+	// Silencer silences the node's alerts while it reboots; nil for none.
+	Silencer Silencer
 	// Budget counts failed reboots (--max-failures); nil counts none.
 	Budget Budget
 	// Blockers can hold the reboot back; none by default.

@@ -76,7 +76,9 @@ type Settings struct {
 	// Blockers can hold the reboot back.
 	Blockers Blockers
 	// Budget freezes the group after too many failed reboots.
-	Budget   Budget
+	Budget Budget
+	// Silence silences the node's alerts while it reboots.
+	Silence  Silence
 	LogLevel slog.Level
 	// Warnings are about settings that work but should change (deprecated
 	// flags), for the log.
@@ -114,6 +116,7 @@ type flags struct {
 	logLevel                                               string
 	debug                                                  bool
 	blockers                                               blockerFlags
+	silence                                                silenceFlags
 }
 
 func (f *flags) register(fs *pflag.FlagSet) {
@@ -138,6 +141,7 @@ func (f *flags) register(fs *pflag.FlagSet) {
 	fs.DurationVar(&f.s.RetryMax, "retry-max", daemon.DefaultRetryMax, "longest wait between failed attempts")
 	f.blockers.register(fs)
 	f.s.Budget.register(fs)
+	f.silence.register(fs)
 	fs.DurationVar(&f.s.BlockerTimeout, "blocker-timeout", daemon.DefaultBlockerTimeout, "time limit of each ask of a blocker (an alert query, a PromQL query, a blocker command); one that does not answer in time blocks")
 	fs.DurationVar(&f.s.BlockerInterval, "blocker-interval", daemon.DefaultBlockerInterval, "how often a blocked node asks its blockers again")
 	fs.StringVar(&f.s.DBusAddress, "dbus-address", DefaultDBusAddress, "address of the D-Bus system bus (update_engine and logind)")
@@ -263,6 +267,9 @@ func (f *flags) settings(p source) (Settings, error) {
 		}
 	}
 	if s.Blockers, err = f.blockers.blockers(p); err != nil {
+		return Settings{}, err
+	}
+	if s.Silence, err = f.silence.silence(p); err != nil {
 		return Settings{}, err
 	}
 	if err := s.Budget.validate(p, s); err != nil {

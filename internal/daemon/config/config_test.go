@@ -191,6 +191,8 @@ func TestInvalid(t *testing.T) {
 			[]string{`$LOCKSMITHD_REBOOT_BLACKOUT (--reboot-blackout)="Dec 24-Jan 32"`, `day "32" of Jan`}},
 		{"negative max failures", []string{"--max-failures=-1"}, nil, []string{`--max-failures="-1"`, "must be 0"}},
 		{"budget with FleetLock", []string{"--max-failures=1", "--fleetlock-url=http://fl.example"}, nil, []string{"--max-failures", "FleetLock server keeps no failure budget"}},
+		{"alertmanager URL not http", []string{"--alertmanager-url=am:9093"}, nil, []string{`--alertmanager-url="am:9093"`, "not an http or https URL"}},
+		{"bad silence matchers", []string{"--silence-matchers=instance"}, nil, []string{"--silence-matchers", "invalid silence matcher"}},
 		{"history size", []string{"--history-size=0"}, nil, []string{`--history-size="0"`, "must be 1 or more"}},
 		{"unknown flag", []string{"--frobnicate"}, nil, []string{"frobnicate"}},
 		{"positional argument", []string{"now"}, nil, []string{`unexpected argument "now"`}},

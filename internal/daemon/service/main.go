@@ -115,6 +115,9 @@ func Main(ctx context.Context, args []string, vars envflag.Environment, stdout, 
 	if be.lock != nil {
 		deps.Lock = countingLock(be.lock, obs.backendError)
 	}
+	if sl := newSilencer(s.Silence, cfg.MachineID, cfg.Hostname, log); sl != nil {
+		deps.Silencer = sl
+	}
 	if b := s.Budget; b.MaxFailures > 0 && be.sem != nil {
 		deps.Budget = budget{sem: be.sem, id: cfg.MachineID, limit: b.MaxFailures, window: b.Window}
 	} else if b.MaxFailures > 0 {
