@@ -99,6 +99,9 @@ func newNode(t *testing.T, i int, bin string, endpoints []string, group string) 
 	if err := n.write("boot_id", n.bootID()); err != nil {
 		t.Fatal(err)
 	}
+	if err := n.write("os-release", `VERSION="4081.2.0"`); err != nil {
+		t.Fatal(err)
+	}
 	n.args = []string{
 		"--reboot-strategy=etcd-lock",
 		"--endpoint=" + strings.Join(endpoints, ","),
@@ -106,6 +109,7 @@ func newNode(t *testing.T, i int, bin string, endpoints []string, group string) 
 		"--dbus-address=" + n.bus.Address(),
 		"--machine-id-file=" + filepath.Join(n.dir, "machine-id"),
 		"--boot-id-file=" + filepath.Join(n.dir, "boot_id"),
+		"--os-release-file=" + filepath.Join(n.dir, "os-release"),
 		"--coordinator-file=" + filepath.Join(n.dir, "coordinator.conf"),
 		"--state-dir=" + filepath.Join(n.dir, "state"),
 		// The check leaves a trace, so that the test can tell it ran.
@@ -223,12 +227,12 @@ func (n *node) take() *proc {
 	return p
 }
 
-// comeBack gives the node a new boot id and an update_engine that has
-// applied the update (idle), as after a reboot into the new version.
+// comeBack gives the node a new boot id, the new version in os-release and an update_engine
+// that has applied the update (idle), as after a reboot into the new version.
 func (n *node) comeBack() error {
 	n.mu.Lock()
 	n.boot++
-	err := n.write("boot_id", n.bootID())
+	err := errors.Join(n.write("boot_id", n.bootID()), n.write("os-release", `VERSION="`+needReboot.NewVersion+`"`))
 	n.mu.Unlock()
 	if err != nil {
 		return err

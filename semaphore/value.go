@@ -52,6 +52,7 @@ type wireFacts struct {
 	Hostname   string    `json:"hostname,omitempty"`
 	BootID     string    `json:"boot_id,omitempty"`
 	Reason     string    `json:"reason,omitempty"`
+	OSVersion  string    `json:"os_version,omitempty"`
 }
 
 type wireHolder struct {
@@ -180,11 +181,12 @@ func toWire(h Holder) wireHolder {
 	if !at.IsZero() {
 		at = at.UTC()
 	}
-	return wireHolder{ID: h.ID, wireFacts: wireFacts{AcquiredAt: at, Hostname: h.Hostname, BootID: h.BootID, Reason: h.Reason}}
+	return wireHolder{ID: h.ID, wireFacts: wireFacts{AcquiredAt: at, Hostname: h.Hostname, BootID: h.BootID, Reason: h.Reason,
+		OSVersion: h.OSVersion}}
 }
 
 func (w wireHolder) holder() Holder {
-	return Holder{ID: w.ID, AcquiredAt: w.AcquiredAt, Hostname: w.Hostname, BootID: w.BootID, Reason: w.Reason}
+	return Holder{ID: w.ID, AcquiredAt: w.AcquiredAt, Hostname: w.Hostname, BootID: w.BootID, Reason: w.Reason, OSVersion: w.OSVersion}
 }
 
 // validateID rejects an empty id or one with white space.

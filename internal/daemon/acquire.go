@@ -29,10 +29,11 @@ func (m *Machine) takeSlot(ctx context.Context, reason string) error {
 	// taken, not when the wait began, or a node that waited longer than
 	// another's LockTTL would look stale the moment it got its slot.
 	h := slot.Holder{
-		ID:       m.cfg.MachineID,
-		Hostname: m.cfg.Hostname,
-		BootID:   m.cfg.BootID,
-		Reason:   reason,
+		ID:        m.cfg.MachineID,
+		Hostname:  m.cfg.Hostname,
+		BootID:    m.cfg.BootID,
+		Reason:    reason,
+		OSVersion: m.cfg.OSVersion,
 	}
 	actx, cancel := context.WithCancel(ctx)
 	var wg sync.WaitGroup

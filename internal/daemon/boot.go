@@ -43,6 +43,13 @@ func (m *Machine) afterBoot(ctx context.Context) error {
 	m.log.Info("this machine rebooted while holding a slot; running the post-reboot checks before releasing it", holderAttr(h))
 	m.setSlot(slotKept, h)
 	m.record(history.Event{Kind: history.Booted, BootID: m.cfg.BootID, OSVersion: m.cfg.OSVersion})
+	if err := m.verifyBoot(ctx, h); err != nil {
+		m.keptAfterFailedChecks(err, h)
+		m.healthFailure = err.Error()
+		m.countFailure(ctx, err.Error())
+		m.enter(StateHealthFailed, m.keepMessage(err))
+		return nil
+	}
 	rounds, err := m.postRebootChecks(ctx, func(round int, failed *CheckError, status string) {
 		if failed != nil {
 			m.checkFailed(round, failed)

@@ -77,6 +77,9 @@ type Config struct {
 	RetryInitial, RetryMax time.Duration
 	// WatchdogInterval is how often WATCHDOG=1 is sent; 0 sends none.
 	WatchdogInterval time.Duration
+	// RequireNewVersion makes a reboot fail when the machine comes back on the OS version it
+	// left (OSVersion, as its slot recorded it): for a host whose reboots are all for updates.
+	RequireNewVersion bool
 	// BlockerTimeout bounds each ask of a Blocker (a blocker that does not answer in time
 	// blocks); BlockerInterval is how often a blocked machine asks again. 0 selects
 	// DefaultBlockerTimeout and DefaultBlockerInterval.

@@ -14,6 +14,7 @@ type Holder struct {
 	Hostname   string    // host name of the holder, if known
 	BootID     string    // boot id of the holder when it took the slot, if known
 	Reason     string    // why the slot was taken, e.g. "reboot" or "locksmithctl lock"
+	OSVersion  string    // the OS version the holder ran when it took the slot, if known
 }
 
 // Removal records the removal of a stale holder (semaphore.RemoveStale).

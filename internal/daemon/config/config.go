@@ -117,6 +117,7 @@ type flags struct {
 	debug                                                  bool
 	blockers                                               blockerFlags
 	silence                                                silenceFlags
+	allowSameVersion                                       bool
 }
 
 func (f *flags) register(fs *pflag.FlagSet) {
@@ -133,6 +134,7 @@ func (f *flags) register(fs *pflag.FlagSet) {
 	fs.DurationVar(&f.s.PostRebootTimeout, "post-reboot-timeout", 30*time.Minute, "how long failing post-reboot checks are retried; after that the slot is kept and the rollout halts (0: run them once)")
 	fs.StringSliceVar(&f.s.Sentinels, "reboot-sentinel", nil, "absolute path of a file whose existence means a reboot is needed (e.g. /var/run/reboot-required); comma-separated or repeated")
 	fs.BoolVar(&f.s.UpdateEngine, "update-engine", true, "wait for update_engine (com.coreos.update1 on D-Bus) to say a reboot is needed")
+	fs.BoolVar(&f.allowSameVersion, "allow-same-version", false, "release the slot after a reboot for update_engine even if the OS version (VERSION of --os-release-file) did not change; by default that is a failed reboot (with --reboot-sentinel, the version is never required to change)")
 	fs.StringVar(&f.s.PreRebootCommand, "pre-reboot-command", "", "shell command run after taking the slot, right before the reboot (e.g. a drain); a failure releases the slot and retries later")
 	fs.DurationVar(&f.s.LoginDelay, "login-delay", 5*time.Minute, "delay the reboot once by this long while people are logged in (0: no delay)")
 	fs.DurationVar(&f.s.LockTTL, "lock-ttl", 0, "while waiting on a full semaphore, remove a holder that has held its slot longer than this, one at a time (0: never)")
@@ -258,6 +260,7 @@ func (f *flags) settings(p source) (Settings, error) {
 			return Settings{}, p.invalid("reboot-sentinel", fmt.Errorf("%q is not an absolute path", path))
 		}
 	}
+	s.RequireNewVersion = s.UpdateEngine && len(s.Sentinels) == 0 && !f.allowSameVersion
 	if s.Strategy != strategy.Off && !s.UpdateEngine && len(s.Sentinels) == 0 {
 		return Settings{}, p.invalid("update-engine", errors.New("with --update-engine=false, give at least one --reboot-sentinel, or nothing ever says a reboot is needed"))
 	}

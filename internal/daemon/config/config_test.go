@@ -258,6 +258,25 @@ func TestUnknownVariable(t *testing.T) {
 	}
 }
 
+func TestRequireNewVersion(t *testing.T) {
+	for _, tt := range []struct {
+		args []string
+		want bool
+	}{
+		{nil, true},
+		{[]string{"--allow-same-version"}, false},
+		{[]string{"--reboot-sentinel=/run/reboot-required"}, false},
+	} {
+		s, err := parse(t, tt.args, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s.RequireNewVersion != tt.want {
+			t.Errorf("%q: RequireNewVersion %v, want %v", tt.args, s.RequireNewVersion, tt.want)
+		}
+	}
+}
+
 func TestBlackout(t *testing.T) {
 	s, err := parse(t, []string{"--reboot-windows=04:00 1h", "--timezone=Europe/Berlin", "--reboot-blackout=dec 24-jan 2"}, nil)
 	if err != nil {
