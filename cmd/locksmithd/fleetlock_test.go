@@ -48,7 +48,7 @@ func TestFullCycleThroughFleetLock(t *testing.T) {
 		t.Fatal("the post-reboot check ran before the reboot")
 	}
 
-	e.write("boot_id", "boot-2")
+	e.bootInto("boot-2", "4081.2.1")
 	e.ue.SetStatus(idle)
 	after := e.start(args...)
 	e.waitSemaphore("the slot released", func(st semaphore.State) bool { return len(st.Holders) == 0 })

@@ -87,6 +87,7 @@ func newEnv(t *testing.T) *env {
 	t.Cleanup(func() { _ = e.sem.Close() })
 	e.write("machine-id", machineID)
 	e.bootFile = e.write("boot_id", "boot-1")
+	e.write("os-release", `VERSION="4081.2.0"`)
 	e.notify = filepath.Join(e.dir, "notify")
 	conn, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: e.notify, Net: "unixgram"})
 	if err != nil {
@@ -104,6 +105,12 @@ func newEnv(t *testing.T) *env {
 		}
 	}()
 	return e
+}
+
+// bootInto stands for a reboot into a new OS version: a new boot id, and os-release says so.
+func (e *env) bootInto(bootID, version string) {
+	e.write("boot_id", bootID)
+	e.write("os-release", `VERSION="`+version+`"`)
 }
 
 // write writes a file in the test's directory and returns its path.
@@ -143,6 +150,7 @@ func (e *env) start(args ...string) *proc {
 		"--dbus-address=" + e.bus.Address(),
 		"--machine-id-file=" + filepath.Join(e.dir, "machine-id"),
 		"--boot-id-file=" + e.bootFile,
+		"--os-release-file=" + filepath.Join(e.dir, "os-release"),
 		"--coordinator-file=" + filepath.Join(e.dir, "coordinator.conf"),
 		"--state-dir=" + filepath.Join(e.dir, "state"),
 		"--log-level=debug",

@@ -48,7 +48,7 @@ func TestFullCycle(t *testing.T) {
 	}
 
 	// The host comes back with a new boot id and the update applied.
-	e.write("boot_id", "boot-2")
+	e.bootInto("boot-2", "4081.2.1")
 	e.ue.SetStatus(idle)
 	after := e.start(check)
 	e.waitSemaphore("the slot released", func(st semaphore.State) bool { return len(st.Holders) == 0 })

@@ -15,8 +15,13 @@ var ErrNotVerified = errors.New("the reboot is not verified")
 // verifyBoot checks, before the post-reboot checks, that the reboot for the slot h did what it
 // was for: the machine runs a new boot (the caller knows), the update source no longer needs a
 // reboot, and, with RequireNewVersion, the OS version changed. A source that cannot tell is
-// logged and not held against the reboot.
+// logged and not held against the reboot. A slot without the facts of the boot that took it
+// (taken by old locksmith, or a FleetLock slot whose holding is not known) proves no reboot of
+// this machine: it is not verified, and so never kept for a failed verification.
 func (m *Machine) verifyBoot(ctx context.Context, h slot.Holder) error {
+	if h.BootID == "" {
+		return nil
+	}
 	if m.d.Updates != nil {
 		var needed bool
 		err := m.probe(ctx, func(ctx context.Context) (err error) {

@@ -22,11 +22,16 @@ func TestTheReleaseIsVerified(t *testing.T) {
 		{"same version", false, "4081.2.0", "4081.2.0", true, "came back on OS version 4081.2.0, the version it left"},
 		{"same version allowed", false, "4081.2.0", "4081.2.0", false, ""},
 		{"version unknown before", false, "", "4081.2.0", true, ""},
+		{"slot without facts", true, "", "", true, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			n := newNode(t)
-			n.take(semaphore.Holder{ID: "m1", BootID: "boot-0", Reason: "reboot", OSVersion: tt.left})
+			h := semaphore.Holder{ID: "m1", BootID: "boot-0", Reason: "reboot", OSVersion: tt.left}
+			if tt.name == "slot without facts" { // old locksmith's, or FleetLock's unknown slot
+				h = semaphore.Holder{ID: "m1"}
+			}
+			n.take(h)
 			n.cfg.OSVersion, n.cfg.RequireNewVersion = tt.now, tt.requireVersion
 			n.upd.set(tt.stillNeeded, nil)
 			n.start()
