@@ -6,12 +6,8 @@ package promtest
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"net"
-	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -19,11 +15,8 @@ import (
 	"time"
 
 	"locksmith.dev/locksmith/internal/promapi"
-	"locksmith.dev/locksmith/internal/testkit/testlog"
+	"locksmith.dev/locksmith/internal/testkit/httpproc"
 )
-
-// ErrNoPrometheus is wrapped when no prometheus binary is on $PATH.
-var ErrNoPrometheus = errors.New("prometheus not found (install Debian's prometheus package)")
 
 // Server is a running prometheus.
 type Server struct {
@@ -45,13 +38,7 @@ type Alert struct {
 // fails it under CI=true.
 func StartT(t *testing.T, targets []string, alerts ...Alert) *Server {
 	t.Helper()
-	bin, err := exec.LookPath("prometheus")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("%v: CI=true requires it", ErrNoPrometheus)
-		}
-		t.Skip(ErrNoPrometheus)
-	}
+	bin := httpproc.LookPathT(t, "prometheus", "prometheus")
 	dir := t.TempDir()
 	quoted := make([]string, len(targets))
 	for i, tg := range targets {
@@ -69,29 +56,9 @@ func StartT(t *testing.T, targets []string, alerts ...Alert) *Server {
 		t.Fatal(err)
 	}
 	addr := FreeAddr(t)
-	out := &testlog.Lines{}
-	cmd := exec.Command(bin, "--config.file="+cfgPath, "--storage.tsdb.path="+filepath.Join(dir, "data"),
-		"--web.listen-address="+addr, "--log.level=warn")
-	cmd.Stdout, cmd.Stderr = out, out
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start prometheus: %v", err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		<-exited
-		if t.Failed() {
-			t.Logf("prometheus output:\n%s", out.String())
-		}
-	})
-	s := &Server{URL: "http://" + addr}
-	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
-	defer cancel()
-	if err := s.waitReady(ctx, exited); err != nil {
-		t.Fatalf("prometheus: %v\n%s", err, out.String())
-	}
-	return s
+	httpproc.StartT(t, bin, []string{"--config.file=" + cfgPath, "--storage.tsdb.path=" + filepath.Join(dir, "data"),
+		"--web.listen-address=" + addr, "--log.level=warn"}, "http://"+addr+"/-/ready")
+	return &Server{URL: "http://" + addr}
 }
 
 // rules renders alerts as a rule file (JSON is YAML).
@@ -119,37 +86,7 @@ func rules(alerts []Alert) []byte {
 }
 
 // FreeAddr returns a loopback address with a port that was free a moment ago.
-func FreeAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
-}
-
-// waitReady waits until prometheus answers /-/ready with 200.
-func (s *Server) waitReady(ctx context.Context, exited <-chan error) error {
-	tick := time.NewTicker(100 * time.Millisecond)
-	defer tick.Stop()
-	for {
-		resp, err := http.Get(s.URL + "/-/ready")
-		if err == nil {
-			_ = resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return nil
-			}
-		}
-		select {
-		case err := <-exited:
-			return fmt.Errorf("exited before it was ready: %v", err)
-		case <-ctx.Done():
-			return fmt.Errorf("not ready: %w", ctx.Err())
-		case <-tick.C:
-		}
-	}
-}
+func FreeAddr(t *testing.T) string { return httpproc.FreeAddr(t) }
 
 // Sample is one series of an instant vector.
 type Sample = promapi.Sample
