@@ -44,10 +44,7 @@ func (m *Machine) afterBoot(ctx context.Context) error {
 	m.setSlot(slotKept, h)
 	m.record(history.Event{Kind: history.Booted, BootID: m.cfg.BootID, OSVersion: m.cfg.OSVersion})
 	if err := m.verifyBoot(ctx, h); err != nil {
-		m.keptAfterFailedChecks(err, h)
-		m.healthFailure = err.Error()
-		m.countFailure(ctx, err.Error())
-		m.enter(StateHealthFailed, m.keepMessage(err))
+		m.keepAfterFailure(ctx, err, h, "")
 		return nil
 	}
 	rounds, err := m.postRebootChecks(ctx, func(round int, failed *CheckError, status string) {
@@ -65,10 +62,7 @@ func (m *Machine) afterBoot(ctx context.Context) error {
 		ce, _ := errors.AsType[*CheckError](err)
 		m.checkFailed(rounds, ce)
 		m.record(history.Event{Kind: history.ChecksFailed, Command: m.check.Command, Error: err.Error(), Tries: rounds})
-		m.keptAfterFailedChecks(err, h)
-		m.healthFailure, _, _ = strings.Cut(err.Error(), "\n")
-		m.countFailure(ctx, "post-reboot checks failed: "+m.healthFailure)
-		m.enter(StateHealthFailed, m.keepMessage(err))
+		m.keepAfterFailure(ctx, err, h, "post-reboot checks failed: ")
 		return nil
 	}
 	m.check = nil
@@ -76,6 +70,16 @@ func (m *Machine) afterBoot(ctx context.Context) error {
 		m.record(history.Event{Kind: history.ChecksPassed, Tries: rounds})
 	}
 	return m.releaseAtStart(ctx, h, "post-reboot checks passed")
+}
+
+// keepAfterFailure keeps the slot h after the reboot failed with err (unverified, or its checks
+// failed): it logs so, counts the failure against the budget (its first line, after prefix) and
+// enters StateHealthFailed, whose status every later one starts with.
+func (m *Machine) keepAfterFailure(ctx context.Context, err error, h slot.Holder, prefix string) {
+	m.keptAfterFailedChecks(err, h)
+	m.healthFailure, _, _ = strings.Cut(err.Error(), "\n")
+	m.countFailure(ctx, prefix+m.healthFailure)
+	m.enter(StateHealthFailed, m.keepMessage(err))
 }
 
 // checkFailed records that round of the post-reboot checks failed with ce, for the events.
