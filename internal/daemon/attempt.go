@@ -68,11 +68,10 @@ func (m *Machine) attempt(ctx context.Context) error {
 		if errors.Is(err, ErrSlotLost) {
 			continue
 		}
-		if errors.Is(err, ErrBlocked) {
-			m.releaseUnused(ctx, err.Error())
-			continue
-		}
 		m.releaseUnused(ctx, err.Error())
+		if errors.Is(err, ErrBlocked) {
+			continue // wait until nothing blocks, holding no slot
+		}
 		return err
 	}
 }
@@ -207,6 +206,7 @@ func (m *Machine) reboot(ctx context.Context) error {
 			return context.Cause(ctx) // going down: the request may have been accepted
 		}
 		m.rebootRequested = false
+		m.unsilence(ctx)
 		return fmt.Errorf("request the reboot: %w", err)
 	}
 	m.record(history.Event{Kind: history.RebootRequested, OSVersion: m.cfg.OSVersion, BootID: m.cfg.BootID})

@@ -12,13 +12,11 @@ func (m *Machine) silence(ctx context.Context) {
 	}
 	if err := m.probe(ctx, m.d.Silencer.Silence); err != nil {
 		m.log.Warn("cannot silence this node's alerts for the reboot; rebooting anyway", "error", err)
-		return
 	}
-	m.log.Info("silenced this node's alerts for the reboot")
 }
 
-// unsilence ends the node's silences once its slot is given back, within ProbeTimeout; a
-// failure is logged (the silence ends by itself at its end time).
+// unsilence ends the node's silences once its slot is given back, or when the reboot did not
+// happen, within ProbeTimeout; a failure is logged (the silence ends by itself at its end time).
 func (m *Machine) unsilence(ctx context.Context) {
 	if m.d.Silencer == nil {
 		return

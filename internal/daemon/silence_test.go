@@ -45,3 +45,18 @@ func TestAFailedSilenceDoesNotBlockTheReboot(t *testing.T) {
 		t.Errorf("Unsilence called %d times after the release, want 1", s.unsilenced.Load())
 	}
 }
+
+// A reboot whose request fails expires the silence made for it.
+func TestAFailedRebootRequestExpiresTheSilence(t *testing.T) {
+	n := newNode(t)
+	s := &brokenSilencer{}
+	n.deps.Silencer = s
+	n.reb.fail(errTest)
+	n.upd.set(true, nil)
+	n.start()
+	n.rebootCalled()
+	n.logged("level=WARN", "cannot expire this node's alert silences")
+	if s.silenced.Load() != 1 || s.unsilenced.Load() != 1 {
+		t.Errorf("Silence called %d times and Unsilence %d, want 1 and 1", s.silenced.Load(), s.unsilenced.Load())
+	}
+}
