@@ -1,8 +1,8 @@
 package config
 
 import (
+	"cmp"
 	"errors"
-	"fmt"
 	"regexp"
 
 	"github.com/spf13/pflag"
@@ -64,12 +64,9 @@ func (f *blockerFlags) blockers(p source) (Blockers, error) {
 		return Blockers{}, p.invalid("alert-filter-match-only", errors.New("needs --alert-filter"))
 	}
 	if f.query != "" {
-		b.Query, b.QueryURL = f.query, f.prometheusURL
+		b.Query, b.QueryURL = f.query, cmp.Or(f.prometheusURL, b.AlertsURL)
 		if b.QueryURL == "" {
-			b.QueryURL = b.AlertsURL
-		}
-		if b.QueryURL == "" {
-			return Blockers{}, p.invalid("block-on-query", fmt.Errorf("needs --prometheus-url (or --block-on-alerts) to ask"))
+			return Blockers{}, p.invalid("block-on-query", errors.New("needs --prometheus-url (or --block-on-alerts) to ask"))
 		}
 	}
 	for _, c := range b.Commands {
